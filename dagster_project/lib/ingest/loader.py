@@ -1,0 +1,584 @@
+"""Load landed files into the raw layer, one atomic transaction per file.
+
+A file is identified by the sha256 of its content: loading it again is a no-op. Each file is
+split into delivery slices (provider, billing account, billing period, dataset type, currency);
+a newer delivery of the same slice key supersedes the older one, which stays in raw and in the
+ledger, marked not current. Bad files are quarantined (ledger row with the reason) and never
+stop good files from loading.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from .detect import Detection, detect
+from .errors import BadInputError, NotAnExport
+from .families import FAMILIES, MONEY, FamilySpec
+from .sql import install, quote_ident
+
+LINEAGE_COLUMNS = {
+    "_file_id": "varchar",
+    "_row_number": "bigint",
+    "_billing_account_id": "varchar",
+    "_billing_period": "date",
+    "_provider": "varchar",
+    "_currency": "varchar",
+    "_loaded_at": "timestamp",
+}
+
+META_DDL = [
+    "create schema if not exists raw",
+    "create schema if not exists meta",
+    """create table if not exists meta.load_ledger (
+        file_id varchar not null, path varchar not null, file_name varchar, directory varchar,
+        size_bytes bigint, modified_at timestamp, family varchar, provider varchar,
+        source_format varchar, schema_version varchar, dataset_type varchar,
+        status varchar not null, row_count bigint, billed_total decimal(38, 24),
+        effective_total decimal(38, 24), error varchar, loaded_at timestamp not null)""",
+    """create table if not exists meta.deliveries (
+        file_id varchar not null, path varchar not null, directory varchar not null,
+        family varchar not null, provider varchar not null, billing_account_id varchar,
+        billing_period date, dataset_type varchar not null, currency varchar,
+        row_count bigint not null, billed_total decimal(38, 24),
+        effective_total decimal(38, 24), is_current boolean not null, superseded_by varchar,
+        loaded_at timestamp not null)""",
+]
+
+GCP_STRUCTS = {
+    "service": ("id", "description"),
+    "sku": ("id", "description"),
+    "project": ("id", "number", "name", "labels", "ancestry_numbers", "ancestors"),
+    "location": ("location", "country", "region", "zone"),
+    "resource": ("name", "global_name"),
+    "usage": ("amount", "unit", "amount_in_pricing_units", "pricing_unit"),
+    "invoice": ("month", "publisher_type"),
+    "price": ("effective_price", "tier_start_amount", "unit", "pricing_unit_quantity"),
+}
+GCP_LIST_COLUMNS = ("credits", "labels", "system_labels", "project_labels", "tags",
+                    "project_ancestors")
+
+
+# Never billing data: checksums, partial downloads, documentation beside the exports.
+SKIPPED_SUFFIXES = (".crc", ".tmp", ".part", ".md", ".txt", ".pdf", ".sha256", ".manifest")
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    file_id: str | None
+    status: str  # loaded | duplicate | quarantined | skipped
+    family: str | None = None
+    source_format: str | None = None
+    schema_version: str | None = None
+    dataset_type: str | None = None
+    rows: int = 0
+    error: str | None = None
+    slices: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class IngestResult:
+    outcomes: list[FileOutcome]
+
+    def by_status(self, status: str) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def errors(self) -> list[str]:
+        return [o.error for o in self.outcomes if o.status == "quarantined" and o.error]
+
+
+def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
+    install(con)
+    for ddl in META_DDL:
+        con.execute(ddl)
+    for spec in FAMILIES.values():
+        ensure_raw_table(con, spec)
+
+
+def ensure_raw_table(con: duckdb.DuckDBPyConnection, spec: FamilySpec) -> None:
+    cols = [f"{quote_ident(c)} {t}" for c, t in LINEAGE_COLUMNS.items()]
+    cols += [f"{quote_ident(c)} varchar" for c in spec.known_columns]
+    con.execute(f"create table if not exists raw.{spec.raw_table} ({', '.join(cols)})")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def discover(landing: Path) -> list[Path]:
+    """Every regular file below `landing` (hidden files and folders skipped), oldest first.
+
+    Symlinked folders are followed once; a link back into a visited folder is ignored, so a
+    symlink loop cannot hang the scan.
+    """
+    landing = Path(landing)
+    if not landing.exists():
+        raise BadInputError(landing, "does not exist.", hint="Set --landing or MLCOST_LANDING.")
+    if landing.is_file():
+        return [landing]
+    found: list[Path] = []
+    seen_dirs: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(landing, followlinks=True):
+        st = os.stat(root)
+        key = (st.st_dev, st.st_ino)
+        if key in seen_dirs:
+            dirs[:] = []
+            continue
+        seen_dirs.add(key)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith(".") or name.lower().endswith(SKIPPED_SUFFIXES):
+                continue
+            p = Path(root) / name
+            if p.is_file():
+                found.append(p)
+    found.sort(key=lambda p: (p.stat().st_mtime, str(p)))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading a file into canonical text columns
+
+
+def _csv_source(det: Detection) -> tuple[str, list]:
+    nullstr = ["", "NULL"] if det.family == "focus" else [""]
+    sql = (
+        "select row_number() over () as _row_number, * from read_csv(?, header = true, "
+        "all_varchar = true, names = ?, delim = ',', quote = '\"', escape = '\"', "
+        "nullstr = ?, compression = ?, strict_mode = ?)"
+    )
+    compression = "gzip" if det.compression == "gzip" else "none"
+    return sql, [det.canonical, nullstr, compression]
+
+
+def _parquet_select(con: duckdb.DuckDBPyConnection, path: Path, det: Detection) -> tuple[str, list]:
+    described = con.execute(
+        "select column_name, column_type from (describe select * from read_parquet(?))",
+        [str(path)],
+    ).fetchall()
+    exprs = []
+    for (name, ctype), snake in zip(described, det.canonical, strict=True):
+        q = quote_ident(name)
+        upper = ctype.upper()
+        if det.family == "gcp_billing" and upper.startswith("STRUCT") and snake in GCP_STRUCTS:
+            for sub in GCP_STRUCTS[snake]:
+                if f"{sub} " in ctype or f'"{sub}"' in ctype:
+                    exprs.append(
+                        f"to_json({q}.{quote_ident(sub)})::varchar as {quote_ident(snake + '_' + sub)}"
+                        if sub in ("labels", "ancestors")
+                        else f"cast({q}.{quote_ident(sub)} as varchar) as "
+                        f"{quote_ident(snake + '_' + sub)}"
+                    )
+            continue
+        if upper.startswith(("MAP", "STRUCT")) or upper.endswith("]"):
+            exprs.append(f"to_json({q})::varchar as {quote_ident(snake)}")
+        else:
+            exprs.append(f"cast({q} as varchar) as {quote_ident(snake)}")
+    sql = (
+        f"select file_row_number + 1 as _row_number, {', '.join(exprs)} "
+        "from read_parquet(?, file_row_number = true)"
+    )
+    return sql, [str(path)]
+
+
+def _ndjson_select(det: Detection) -> tuple[str, list]:
+    exprs = []
+    params: list = []
+    for raw_name, snake in zip(det.columns, det.canonical, strict=True):
+        if snake in GCP_STRUCTS:
+            for sub in GCP_STRUCTS[snake]:
+                fn = "json_extract" if sub in ("labels", "ancestors") else "json_extract_string"
+                exprs.append(f"{fn}(json, ?)::varchar as {quote_ident(snake + '_' + sub)}")
+                params.append(f"$.{raw_name}.{sub}")
+        else:
+            fn = "json_extract" if snake in GCP_LIST_COLUMNS or snake == "adjustment_info" \
+                else "json_extract_string"
+            exprs.append(f"{fn}(json, ?)::varchar as {quote_ident(snake)}")
+            params.append(f'$."{raw_name}"')
+    sql = (
+        f"select row_number() over () as _row_number, {', '.join(exprs)} "
+        "from read_ndjson_objects(?)"
+    )
+    return sql, params
+
+
+def _tag_columns(det: Detection, spec: FamilySpec) -> list[tuple[str, str]]:
+    """(tag key, canonical column) for sources with one column per tag."""
+    if not spec.tag_prefix:
+        return []
+    out = []
+    for raw_name, snake in zip(det.columns, det.canonical, strict=True):
+        if not snake.startswith(spec.tag_prefix) or snake == "_tags_json":
+            continue
+        if "/" in raw_name:  # CSV headers keep the real key: resourceTags/user:team
+            key = raw_name.split("/", 1)[1]
+        else:  # Athena names: resource_tags_user_team -> user:team
+            rest = snake[len(spec.tag_prefix):]
+            prefix, _, tail = rest.partition("_")
+            key = f"{prefix}:{tail}" if prefix in ("user", "aws") and tail else rest
+        out.append((key, snake))
+    return out
+
+
+def _stage_query(con, path: Path, det: Detection, spec: FamilySpec) -> tuple[str, list]:
+    if det.source_format == "parquet":
+        base, params = _parquet_select(con, path, det)
+        present = set(det.canonical)
+        if det.family == "gcp_billing":
+            present = _gcp_present(con, base, params)
+    elif det.source_format == "ndjson":
+        base, params = _ndjson_select(det)
+        params = params + [str(path)]
+        present = _gcp_flat_names(det)
+    else:
+        base, params = _csv_source(det)
+        params = [str(path)] + params + [_csv_strict(con, path, base, params)]
+        present = set(det.canonical)
+
+    select = ["s.*"]
+    sel_params: list = []
+    for col in spec.known_columns:
+        if col.startswith("_"):
+            continue
+        if col not in present:
+            select.append(f"null::varchar as {quote_ident(col)}")
+    if det.family == "gcp_billing" and det.source_format == "csv":
+        # Python-literal lists -> JSON; replace the text columns in place.
+        replaced = [c for c in GCP_LIST_COLUMNS if c in present]
+        if replaced:
+            select[0] = "s.* replace (" + ", ".join(
+                f"mlcost_pylit_to_json({quote_ident(c)}) as {quote_ident(c)}" for c in replaced
+            ) + ")"
+    tag_cols = _tag_columns(det, spec)
+    if tag_cols:
+        entries = ", ".join(
+            f"struct_pack(k := ?::varchar, v := {quote_ident(c)})" for _, c in tag_cols
+        )
+        sel_params += [k for k, _ in tag_cols]
+        select.append(
+            "case when len(list_filter([" + entries + "], lambda e: e.v is not null and "
+            "e.v <> '')) = 0 then null else to_json(map_from_entries(list_filter([" + entries
+            + "], lambda e: e.v is not null and e.v <> '')))::varchar end as _tags_json"
+        )
+        sel_params += [k for k, _ in tag_cols]
+    elif "_tags_json" in spec.known_columns:
+        select.append("null::varchar as _tags_json")
+    if det.family == "azure_cost_details":
+        select.append("?::varchar as _agreement")
+        sel_params.append(det.agreement)
+    return f"select {', '.join(select)} from ({base}) s", sel_params + params
+
+
+def _csv_strict(con, path: Path, base: str, params: list) -> bool:
+    """Use DuckDB's strict CSV dialect unless the file needs the lenient one.
+
+    Azure MCA exports mix CRLF and LF line endings, which the strict sniffer rejects. The
+    lenient reader is only accepted when it yields exactly the rows Python's csv module counts.
+    """
+    try:
+        con.execute(f"select count(*) from ({base})", [str(path)] + params + [True]).fetchone()
+        return True
+    except duckdb.Error:
+        pass
+    (lenient_rows,) = con.execute(
+        f"select count(*) from ({base})", [str(path)] + params + [False]
+    ).fetchone()
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+        python_rows = sum(1 for _ in csv.reader(fh)) - 1
+    if lenient_rows != python_rows:
+        raise BadInputError(
+            path,
+            f"is not well-formed CSV: a strict reader rejects it and a lenient one reads "
+            f"{lenient_rows} rows where there are {python_rows}.",
+            hint="Check for unbalanced quotes or rows with the wrong number of fields.",
+        )
+    return False
+
+
+def _gcp_flat_names(det: Detection) -> set[str]:
+    names = set()
+    for snake in det.canonical:
+        if snake in GCP_STRUCTS:
+            names.update(f"{snake}_{sub}" for sub in GCP_STRUCTS[snake])
+        else:
+            names.add(snake)
+    return names
+
+
+def _gcp_present(con, base: str, params: list) -> set[str]:
+    rows = con.execute(f"select column_name from (describe {base})", params).fetchall()
+    return {r[0] for r in rows}
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation of a loaded (uncommitted) file
+
+
+def _first_bad(con, table: str, file_id: str, predicate: str, column: str | None = None):
+    col = quote_ident(column) if column else "null"
+    return con.execute(
+        f"select _row_number, {col} from raw.{table} where _file_id = ? and ({predicate}) "
+        "order by _row_number limit 1",
+        [file_id],
+    ).fetchone()
+
+
+def _validate(con, path: Path, det: Detection, spec: FamilySpec, file_id: str) -> int:
+    table = spec.raw_table
+    missing = [c for c in spec.required_columns if c not in _present_columns(det)]
+    if missing:
+        raise BadInputError(
+            path,
+            f"is missing mandatory column(s) {', '.join(missing)} for a {det.family} "
+            f"export (schema version {det.schema_version}).",
+        )
+    (rows,) = con.execute(
+        f"select count(*) from raw.{table} where _file_id = ?", [file_id]
+    ).fetchone()
+    if rows == 0:
+        raise BadInputError(path, "has a header but no data rows.")
+    for col in spec.money_columns:
+        if col not in _present_columns(det):
+            continue
+        q = quote_ident(col)
+        bad = _first_bad(con, table, file_id,
+                         f"{q} is not null and try_cast({q} as {MONEY}) is null", col)
+        if bad:
+            raise BadInputError(path, f"has a non-numeric amount {bad[1]!r}.",
+                                row=bad[0], column=col)
+    for col in spec.date_columns:
+        if col not in _present_columns(det):
+            continue
+        q = quote_ident(col)
+        bad = _first_bad(con, table, file_id,
+                         f"{q} is not null and mlcost_ts({q}) is null "
+                         f"and mlcost_date({q}) is null", col)
+        if bad:
+            raise BadInputError(path, f"has an unparseable date {bad[1]!r}.",
+                                row=bad[0], column=col)
+    bad = _first_bad(con, table, file_id, "_billing_period is null")
+    if bad:
+        raise BadInputError(path, "has a row whose billing period cannot be determined.",
+                            row=bad[0])
+    if spec.is_billing:
+        bad = _first_bad(con, table, file_id, "_billing_account_id is null")
+        if bad:
+            raise BadInputError(path, "has a row with no billing account id.", row=bad[0])
+        mixed = con.execute(
+            f"select _billing_account_id, _billing_period, string_agg(distinct _currency, ', ') "
+            f"from raw.{table} where _file_id = ? group by all "
+            "having count(distinct _currency) > 1 limit 1",
+            [file_id],
+        ).fetchone()
+        if mixed:
+            raise BadInputError(
+                path,
+                f"mixes currencies ({mixed[2]}) in billing account {mixed[0]} for billing "
+                f"period {mixed[1]:%Y-%m}; one account and period must have one billing "
+                "currency.",
+            )
+    return rows
+
+
+def _present_columns(det: Detection) -> set[str]:
+    if det.family == "gcp_billing" and det.source_format != "csv":
+        return _gcp_flat_names(det)
+    return set(det.canonical)
+
+
+def _dataset_type(con, det: Detection, spec: FamilySpec, file_id: str) -> str:
+    if det.family == "focus":
+        return "focus"
+    if det.family != "azure_cost_details":
+        return "cost"
+    row = con.execute(
+        f"""select
+            count(*) filter (where charge_type in ('UnusedReservation', 'UnusedSavingsPlan')),
+            count(*) filter (where pricing_model in ('Reservation', 'SavingsPlan')
+                and charge_type = 'Usage'
+                and coalesce(try_cast(cost_in_billing_currency as {MONEY}),
+                             try_cast(cost as {MONEY}), 0) <> 0)
+           from raw.azure_cost_details where _file_id = ?""",
+        [file_id],
+    ).fetchone()
+    # Amortized data shows unused commitment and prices covered usage; actual data does not.
+    return "amortized" if (row[0] or row[1]) else "actual"
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _ledger(con, **row) -> None:
+    cols = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    con.execute(f"insert into meta.load_ledger ({cols}) values ({marks})", list(row.values()))
+
+
+def load_file(con: duckdb.DuckDBPyConnection, path: Path, *, now: datetime | None = None
+              ) -> FileOutcome:
+    path = Path(path)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    stat = path.stat()
+    file_id = sha256_file(path)
+    known = con.execute(
+        "select status, error from meta.load_ledger where file_id = ? "
+        "order by loaded_at desc limit 1",
+        [file_id],
+    ).fetchone()
+    if known and known[0] == "loaded":
+        return FileOutcome(str(path), file_id, "duplicate")
+    if known and known[0] == "skipped":
+        return FileOutcome(str(path), file_id, "skipped", error=known[1])
+    base = dict(
+        file_id=file_id, path=str(path), file_name=path.name, directory=str(path.parent),
+        size_bytes=stat.st_size, modified_at=datetime.fromtimestamp(stat.st_mtime, UTC)
+        .replace(tzinfo=None), loaded_at=now,
+    )
+    if known and known[0] == "quarantined":
+        # Same bytes fail the same way: report again without re-reading.
+        return FileOutcome(str(path), file_id, "quarantined", error=known[1])
+    det: Detection | None = None
+    try:
+        det = detect(path)
+        spec = FAMILIES[det.family]
+        # Built before the transaction: probing the CSV dialect may fail, which would abort it.
+        stage = _stage_query(con, path, det, spec)
+        con.execute("begin transaction")
+        try:
+            outcome = _load_detected(con, path, det, spec, file_id, base, now, stage)
+            con.execute("commit")
+            return outcome
+        except BaseException:
+            con.execute("rollback")
+            raise
+    except NotAnExport as exc:
+        _ledger(con, **base, family=None, provider=None, source_format=None, schema_version=None,
+                dataset_type=None, status="skipped", row_count=0, billed_total=None,
+                effective_total=None, error=str(exc))
+        return FileOutcome(str(path), file_id, "skipped", error=str(exc))
+    except BadInputError as exc:
+        msg = exc.message
+    except duckdb.Error as exc:
+        msg = BadInputError(path, f"could not be read: {_first_line(str(exc))}").message
+    _ledger(
+        con, **base, family=det.family if det else None, provider=None,
+        source_format=det.format_label if det else None,
+        schema_version=det.schema_version if det else None, dataset_type=None,
+        status="quarantined", row_count=0, billed_total=None, effective_total=None, error=msg,
+    )
+    return FileOutcome(str(path), file_id, "quarantined",
+                       family=det.family if det else None, error=msg)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _load_detected(con, path, det, spec, file_id, base, now, stage) -> FileOutcome:
+    ensure_raw_table(con, spec)
+    stage_sql, params = stage
+    staged_cols = [r[0] for r in con.execute(
+        f"select column_name from (describe {stage_sql})", params).fetchall()]
+    existing = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'raw' and table_name = ?", [spec.raw_table]).fetchall()}
+    for col in staged_cols:
+        if col not in existing and col != "_row_number":
+            con.execute(f"alter table raw.{spec.raw_table} add column {quote_ident(col)} varchar")
+    con.execute(
+        f"""insert into raw.{spec.raw_table} by name
+        select *, ?::varchar as _file_id, ?::timestamp as _loaded_at,
+            cast({spec.account_expr} as varchar) as _billing_account_id,
+            {spec.period_expr} as _billing_period,
+            cast({spec.provider_expr} as varchar) as _provider,
+            cast({spec.currency_expr} as varchar) as _currency
+        from ({stage_sql})""",
+        [file_id, now] + params,
+    )
+    rows = _validate(con, path, det, spec, file_id)
+    dataset_type = _dataset_type(con, det, spec, file_id)
+    billed = spec.billed_expr or "null"
+    effective = spec.effective_expr or "null"
+    if det.family == "azure_cost_details":
+        # One Azure dataset carries one basis: actual = invoice, amortized = effective.
+        if dataset_type == "actual":
+            effective = "null"
+        else:
+            billed = "null"
+    slices = con.execute(
+        f"""select _provider, _billing_account_id, _billing_period, _currency, count(*),
+                sum({billed}), sum({effective})
+            from raw.{spec.raw_table} where _file_id = ? group by all order by all""",
+        [file_id],
+    ).fetchall()
+    slice_dicts = []
+    for provider, account, period, currency, n, b_total, e_total in slices:
+        con.execute(
+            "insert into meta.deliveries values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, null, ?)",
+            [file_id, str(path), str(path.parent), det.family, provider, account, period,
+             dataset_type, currency, n, b_total, e_total, now],
+        )
+        slice_dicts.append(dict(provider=provider, billing_account_id=account,
+                                billing_period=period, currency=currency, rows=n,
+                                billed_total=b_total, effective_total=e_total))
+    if spec.is_billing:
+        _supersede(con, file_id, str(path), str(path.parent), det.family, dataset_type)
+    totals = con.execute(
+        "select sum(billed_total), sum(effective_total) from meta.deliveries where file_id = ?",
+        [file_id],
+    ).fetchone()
+    providers = sorted({s["provider"] for s in slice_dicts if s["provider"]})
+    _ledger(
+        con, **base, family=det.family, provider=",".join(providers),
+        source_format=det.format_label, schema_version=det.schema_version,
+        dataset_type=dataset_type, status="loaded", row_count=rows,
+        billed_total=totals[0], effective_total=totals[1], error=None,
+    )
+    return FileOutcome(str(path), file_id, "loaded", family=det.family,
+                       source_format=det.format_label, schema_version=det.schema_version,
+                       dataset_type=dataset_type, rows=rows, slices=slice_dicts)
+
+
+def _supersede(con, file_id: str, path: str, directory: str, family: str, dataset_type: str
+               ) -> None:
+    """Mark older current slices with the same key as superseded by this file.
+
+    Files in the same folder are parts of one delivery and coexist, unless one replaces an
+    earlier version of the same path. Azure actual and amortized exports complement each other.
+    """
+    con.execute(
+        """update meta.deliveries as old set is_current = false, superseded_by = ?
+        from meta.deliveries as new
+        where new.file_id = ? and old.file_id <> new.file_id and old.is_current
+          and old.provider = new.provider
+          and old.billing_account_id is not distinct from new.billing_account_id
+          and old.billing_period = new.billing_period
+          and (old.directory <> ? or old.path = ?)
+          and not (old.family = 'azure_cost_details' and ? = 'azure_cost_details'
+                   and old.dataset_type <> ?)""",
+        [file_id, file_id, directory, path, family, dataset_type],
+    )
+
+
+def ingest_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[Path]) -> IngestResult:
+    ensure_meta(con)
+    return IngestResult([load_file(con, p) for p in paths])
+
+
+def ingest_landing(con: duckdb.DuckDBPyConnection, landing: Path) -> IngestResult:
+    return ingest_paths(con, discover(landing))

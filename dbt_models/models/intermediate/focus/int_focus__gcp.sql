@@ -1,0 +1,170 @@
+{#- GCP Cloud Billing export -> FOCUS 1.2. Rules: docs/providers/gcp.md.
+    Discount-like credits (CUDs, sustained use, contractual, free tier) are applied on the row,
+    as FOCUS wants discounts; promotions and any unknown credit type become separate Credit rows
+    (split n = position of the credit in the row's list). -#}
+{%- set in_row = ['COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE',
+                  'FEE_UTILIZATION_OFFSET', 'SUSTAINED_USAGE_DISCOUNT', 'DISCOUNT', 'FREE_TIER',
+                  'SUBSCRIPTION_BENEFIT', 'RESELLER_MARGIN'] -%}
+with line_items as (
+    select * from {{ ref('stg_gcp_billing__line_items') }}
+),
+
+services as (
+    select * from {{ ref('service_categories') }} where provider = 'gcp'
+),
+
+prepared as (
+    select
+        li.*,
+        {{ credits_total('li.credits_json', types=in_row) }} as in_row_credits,
+        from_json(li.credits_json,
+            '[{"name":"VARCHAR","amount":"VARCHAR","full_name":"VARCHAR","id":"VARCHAR","type":"VARCHAR"}]')
+            as credit_list,
+        coalesce(s.service_name, li.service_description) as service_name,
+        coalesce(s.service_category, 'Other') as service_category,
+        coalesce(s.service_subcategory, 'Other (Other)') as service_subcategory,
+        -- Labels: resource labels unprefixed (the user's scheme), project and system labels
+        -- carry a prefix so they never collide with them.
+        (
+            select to_json(map_from_entries(list(struct_pack(k := k, v := v))))::varchar
+            from (
+                select e.key as k, first(e.value) as v
+                from (
+                    select unnest(from_json(li.labels_json, '[{"key":"VARCHAR","value":"VARCHAR"}]')) as e
+                    union all
+                    select struct_pack(key := 'gcp-project/' || x.key, value := x.value)
+                    from (select unnest(from_json(li.project_labels_json, '[{"key":"VARCHAR","value":"VARCHAR"}]')) as x)
+                    union all
+                    select struct_pack(key := 'gcp-system/' || x.key, value := x.value)
+                    from (select unnest(from_json(li.system_labels_json, '[{"key":"VARCHAR","value":"VARCHAR"}]')) as x)
+                )
+                group by e.key
+            )
+        ) as tags_json_built
+    from line_items as li
+    left join services as s on s.service_key = li.service_description
+),
+
+classified as (
+    select
+        *,
+        cast(strptime(invoice_month, '%Y%m') as timestamp) as billing_period_start_at,
+        case
+            when cost_type = 'tax' then 'Tax'
+            when cost_type in ('adjustment', 'rounding_error', 'rounding error') then 'Adjustment'
+            when sku_description like 'Commitment%' then 'Purchase'
+            else 'Usage'
+        end as charge_category,
+        (
+            select c.id from (select unnest(credit_list) as c)
+            where c.type in ('COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE',
+                             'FEE_UTILIZATION_OFFSET')
+            limit 1
+        ) as cud_id,
+        (
+            select c.type from (select unnest(credit_list) as c)
+            where c.type in ('COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE',
+                             'FEE_UTILIZATION_OFFSET')
+            limit 1
+        ) as cud_type
+    from prepared
+),
+
+usage_rows as (
+    select
+        *,
+        0 as row_split,
+        cost + in_row_credits as billed_cost,
+        cost + in_row_credits as effective_cost,
+        cast(null as {{ dbt.type_string() }}) as credit_type
+    from classified
+),
+
+credit_rows as (
+    select
+        c.* exclude (credit_list),
+        cast(cr.n as integer) as row_split,
+        cast(cr.credit.amount as {{ money_type() }}) as billed_cost,
+        cast(cr.credit.amount as {{ money_type() }}) as effective_cost,
+        cr.credit.type as credit_type
+    from classified as c,
+        lateral (
+            select unnest(c.credit_list) as credit, generate_subscripts(c.credit_list, 1) as n
+        ) as cr
+    where coalesce(cr.credit.type, '') not in ({% for t in in_row %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %})
+),
+
+all_rows as (
+    select * exclude (credit_list) from usage_rows
+    union all by name
+    select * replace ('Credit' as charge_category) from credit_rows
+),
+
+mapped as (
+    select
+        {{ focus_fill({
+            'AvailabilityZone': 'zone',
+            'BilledCost': 'billed_cost',
+            'BillingAccountId': 'billing_account_id',
+            'BillingAccountType': "'Billing Account'",
+            'BillingCurrency': 'currency',
+            'BillingPeriodEnd': add_months('billing_period_start_at', 1),
+            'BillingPeriodStart': 'billing_period_start_at',
+            'ChargeCategory': 'charge_category',
+            'ChargeClass': "case when charge_category in ('Adjustment', 'Credit') and usage_start_at < billing_period_start_at then 'Correction' end",
+            'ChargeDescription': "case when row_split > 0 then 'Credit ' || coalesce(credit_type, '') || ': ' || coalesce(sku_description, '') else sku_description end",
+            'ChargeFrequency': "case when charge_category = 'Purchase' then 'Recurring' when charge_category = 'Usage' then 'Usage-Based' when charge_category = 'Tax' then 'Recurring' else 'One-Time' end",
+            'ChargePeriodEnd': 'usage_end_at',
+            'ChargePeriodStart': 'usage_start_at',
+            'CommitmentDiscountCategory': "case when row_split = 0 and charge_category = 'Usage' and cud_id is not null then case when cud_type = 'COMMITTED_USAGE_DISCOUNT' then 'Usage' else 'Spend' end end",
+            'CommitmentDiscountId': "case when row_split = 0 and charge_category = 'Usage' then cud_id end",
+            'CommitmentDiscountStatus': "case when row_split = 0 and charge_category = 'Usage' and cud_id is not null then 'Used' end",
+            'CommitmentDiscountType': "case when row_split = 0 and charge_category = 'Usage' and cud_id is not null then 'Committed Use Discount' end",
+            'CommitmentDiscountQuantity': "case when row_split = 0 and charge_category = 'Usage' and cud_id is not null then usage_amount_in_pricing_units end",
+            'CommitmentDiscountUnit': "case when row_split = 0 and charge_category = 'Usage' and cud_id is not null and usage_amount_in_pricing_units is not null then coalesce(usage_pricing_unit, 'Units') end",
+            'ConsumedQuantity': "case when row_split = 0 and charge_category = 'Usage' then usage_amount end",
+            'ConsumedUnit': "case when row_split = 0 and charge_category = 'Usage' and usage_amount is not null then coalesce(usage_unit, 'Units') end",
+            'ContractedCost': "case when row_split = 0 and charge_category in ('Usage', 'Purchase') then cost else billed_cost end",
+            'EffectiveCost': 'effective_cost',
+            'InvoiceIssuerName': "coalesce(seller_name, 'Google LLC')",
+            'ListCost': "case when row_split = 0 and charge_category in ('Usage', 'Purchase') then coalesce(cost_at_list, cost) else billed_cost end",
+            'PricingCategory': "case when row_split > 0 or charge_category in ('Tax', 'Credit', 'Adjustment') then null when charge_category = 'Purchase' then 'Standard' when cud_id is not null then 'Committed' when lower(sku_description) like '%spot%' or lower(sku_description) like '%preemptible%' then 'Dynamic' else 'Standard' end",
+            'PricingQuantity': "case when row_split = 0 and charge_category in ('Usage', 'Purchase') then coalesce(usage_amount_in_pricing_units, usage_amount, 1) end",
+            'PricingUnit': "case when row_split = 0 and charge_category in ('Usage', 'Purchase') then coalesce(usage_pricing_unit, usage_unit, 'Units') end",
+            'ProviderName': "'Google Cloud'",
+            'PublisherName': "coalesce(seller_name, 'Google Cloud')",
+            'RegionId': 'region',
+            'RegionName': 'region',
+            'ResourceId': 'coalesce(resource_global_name, resource_name)',
+            'ResourceName': 'case when coalesce(resource_global_name, resource_name) is not null then resource_name end',
+            'ServiceCategory': 'service_category',
+            'ServiceName': 'service_name',
+            'ServiceSubcategory': 'service_subcategory',
+            'SkuId': 'sku_id',
+            'SkuMeter': 'sku_description',
+            'SkuPriceId': "case when sku_id is not null then sku_id end",
+            'SubAccountId': 'project_id',
+            'SubAccountName': 'case when project_id is not null then project_name end',
+            'SubAccountType': "case when project_id is not null then 'Project' end",
+            'Tags': "case when tags_json_built in ('{}', 'null') then null else tags_json_built end",
+            'ServiceProviderName': "'Google Cloud'",
+            'HostProviderName': "'Google Cloud'",
+            'x_RowId': row_id('file_id', 'source_row_number', 'row_split'),
+            'x_ProviderCode': "'gcp'",
+            'x_BillingPeriod': 'billing_period',
+            'x_SourceFamily': "'gcp_billing'",
+            'x_SourceFile': 'source_path',
+            'x_SourceFileId': 'file_id',
+            'x_SourceRowNumber': 'source_row_number',
+            'x_SourceRowSplit': 'row_split',
+            'x_SourceFormat': 'source_format',
+            'x_SourceSchemaVersion': 'schema_version',
+            'x_IngestedAt': 'loaded_at',
+            'x_SourceChargeType': "coalesce(credit_type, cost_type)",
+            'x_ServiceCode': 'service_id',
+            'x_UsageType': 'sku_description',
+        }) }}
+    from all_rows
+)
+
+select * from mapped
