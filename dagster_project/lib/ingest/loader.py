@@ -380,7 +380,7 @@ def _validate(con, path: Path, det: Detection, spec: FamilySpec, file_id: str) -
         if bad:
             raise BadInputError(path, "has a row with no billing account id.", row=bad[0])
         mixed = con.execute(
-            f"select _billing_account_id, _billing_period, string_agg(distinct _currency, ', ') "
+            f"select _billing_account_id, _billing_period, string_agg(distinct _currency, ', ' order by _currency) "
             f"from raw.{table} where _file_id = ? group by all "
             "having count(distinct _currency) > 1 limit 1",
             [file_id],

@@ -1,0 +1,37 @@
+# mlcost — every target sets up what it needs first (a fresh clone needs only Python 3.11).
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+
+.PHONY: install manifest demo test dev lint bench conformance clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+# @dbt_assets needs dbt's manifest at import time (only `dagster dev` builds it on its own).
+manifest: install
+	$(BIN)/dbt parse --quiet --project-dir dbt_models --profiles-dir dbt_models
+
+demo: manifest
+	$(BIN)/mlcost demo
+
+test: manifest
+	$(BIN)/python -m pytest -q
+
+dev: manifest
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev -m dagster_project.definitions -h 127.0.0.1 -p 3000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/sqlfluff lint dbt_models --processes 2
+
+clean:
+	rm -rf data dbt_models/target dbt_models/logs .pytest_cache

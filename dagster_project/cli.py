@@ -1,0 +1,298 @@
+"""`mlcost`: the command line. It drives the same Dagster definitions in process; it does not
+reimplement orchestration."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from dagster_project import settings
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2, 64
+
+
+class CliError(Exception):
+    """An error the user can act on: printed as one paragraph, no traceback."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def _apply_paths(landing: str | None = None, warehouse: str | None = None) -> None:
+    if landing:
+        os.environ["MLCOST_LANDING"] = landing
+    if warehouse:
+        os.environ["MLCOST_WAREHOUSE"] = warehouse
+    settings.export_env()
+    os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_ROOT / "data" / "dagster_home"))
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+
+
+def _dbt_inputs() -> list[Path]:
+    root = settings.DBT_PROJECT_DIR
+    files = [root / "dbt_project.yml", root / "profiles.yml"]
+    for sub in ("models", "macros", "tests"):
+        files.extend(p for p in (root / sub).rglob("*") if p.is_file())
+    files.extend(p for p in (settings.PROJECT_ROOT / "seeds").rglob("*") if p.is_file())
+    return files
+
+
+def ensure_dbt_manifest(force: bool = False) -> Path:
+    """`dbt parse` when the manifest is missing or older than any dbt source file.
+
+    @dbt_assets needs the manifest at import time; outside `dagster dev` nothing else makes it.
+    """
+    manifest = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
+    if not force and manifest.exists():
+        newest = max((p.stat().st_mtime for p in _dbt_inputs()), default=0)
+        if manifest.stat().st_mtime >= newest:
+            return manifest
+    from dbt.cli.main import dbtRunner
+
+    res = dbtRunner().invoke(["parse", "--quiet", "--project-dir", str(settings.DBT_PROJECT_DIR),
+                              "--profiles-dir", str(settings.DBT_PROJECT_DIR)])
+    if not res.success:
+        raise CliError(f"dbt could not parse the project in {settings.DBT_PROJECT_DIR}: "
+                       f"{res.exception or 'see the dbt log above'}")
+    return manifest
+
+
+def _failure_messages(result) -> list[str]:
+    messages = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            err = event.step_failure_data.error
+            text = err.message.strip() if err else "unknown error"
+            cause = err.cause if err else None
+            while cause is not None:
+                text += " " + cause.message.strip()
+                cause = cause.cause
+            messages.append(f"step {event.step_key} failed: {text}")
+    return messages
+
+
+def _last_full_quarter(con) -> str | None:
+    row = con.execute(
+        """with months as (
+               select distinct cast(date_trunc('month', "ChargePeriodStart") as date) as m
+               from focus.focus_cost_and_usage
+               where "ChargeCategory" = 'Usage'
+           ),
+           quarters as (
+               select year(m) as y, quarter(m) as q, count(*) as n from months group by 1, 2
+           )
+           select y, q from quarters where n = 3 order by y desc, q desc limit 1"""
+    ).fetchone()
+    return f"{row[0]}Q{row[1]}" if row else None
+
+
+# ---------------------------------------------------------------------------------------------
+# commands
+
+
+def cmd_generate(args) -> int:
+    from dagster_project.lib.generate import generate
+
+    started = time.perf_counter()
+    summary = generate(Path(args.out), months=args.months, seed=args.seed, scale=args.scale)
+    rows = getattr(summary, "rows_per_provider", {})
+    print(f"Generated {sum(rows.values()):,} billing rows in {time.perf_counter() - started:.1f}s "
+          f"under {Path(args.out).resolve()}: "
+          + ", ".join(f"{k} {v:,}" for k, v in sorted(rows.items())))
+    return EXIT_OK
+
+
+def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = False) -> int:
+    _apply_paths(landing, warehouse)
+    landing_dir = settings.landing_dir()
+    if not landing_dir.exists():
+        raise CliError(f"{landing_dir}: landing folder does not exist. Pass --landing DIR or set "
+                       "MLCOST_LANDING.", EXIT_USAGE)
+    ensure_dbt_manifest()
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+
+    job = defs.resolve_job_def("mlcost_full")
+    started = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    elapsed = time.perf_counter() - started
+    bad = _quarantined(landing_dir)
+    if not result.success:
+        raise CliError("mlcost run failed.\n" + "\n".join(f"  - {m}" for m in
+                                                          _failure_messages(result)))
+    if not quiet:
+        print(f"mlcost run finished in {elapsed:.1f}s; warehouse {settings.warehouse_path()}")
+    if bad:
+        raise CliError(
+            f"{len(bad)} file(s) were quarantined and not loaded (everything else was):\n"
+            + "\n".join(f"  - {e}" for e in bad), EXIT_BAD_INPUT)
+    return EXIT_OK
+
+
+def _quarantined(landing_dir: Path) -> list[str]:
+    from dagster_project.lib.warehouse import connection, table_exists
+
+    if not settings.warehouse_path().exists():
+        return []
+    with connection(settings.warehouse_path(), read_only=True) as con:
+        if not table_exists(con, "meta", "load_ledger"):
+            return []
+        rows = con.execute(
+            """select path, error from meta.load_ledger q
+               where status = 'quarantined'
+                 and not exists (select 1 from meta.load_ledger ok
+                                 where ok.path = q.path and ok.status = 'loaded'
+                                   and ok.loaded_at > q.loaded_at)
+               order by path""").fetchall()
+    prefix = str(landing_dir)
+    seen, out = set(), []
+    for path, error in rows:
+        if path.startswith(prefix) and Path(path).exists() and path not in seen:
+            seen.add(path)
+            out.append(error)
+    return out
+
+
+def cmd_run(args) -> int:
+    return run_pipeline(args.landing, args.warehouse)
+
+
+def cmd_report(args) -> int:
+    _apply_paths(None, args.warehouse)
+    if not re.fullmatch(r"\d{4}Q[1-4]", args.quarter or ""):
+        raise CliError(f"--quarter {args.quarter!r}: expected YYYYQn, e.g. 2026Q3.", EXIT_USAGE)
+    from dagster_project.lib.report import render_quarterly_report
+    from dagster_project.lib.warehouse import connection
+
+    out = Path(args.out) if args.out else settings.reports_dir()
+    with connection(settings.warehouse_path()) as con:
+        path = render_quarterly_report(con, args.quarter, out)
+    print(f"Report written: {path}")
+    return EXIT_OK
+
+
+EXPORTS = {
+    "focus": ("focus", "focus_cost_and_usage"),
+    "costs": ("marts", "fct_cost_allocations"),
+    "waste": ("marts", "fct_idle_waste"),
+    "forecast": ("forecast", "forecast_values"),
+    "variance": ("variance", "quarterly_variance"),
+}
+
+
+def cmd_export(args) -> int:
+    _apply_paths(None, args.warehouse)
+    from dagster_project.lib.exporter import export_table
+    from dagster_project.lib.warehouse import connection, table_exists
+
+    schema, table = EXPORTS[args.table]
+    with connection(settings.warehouse_path(), read_only=True) as con:
+        if not table_exists(con, schema, table):
+            raise CliError(f"{settings.warehouse_path()}: table {schema}.{table} does not exist "
+                           f"yet, so `{args.table}` cannot be exported. Run `mlcost run` first.")
+        n = export_table(con, schema, table, Path(args.out), args.format)
+    print(f"Exported {n:,} rows of {schema}.{table} to {args.out}")
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from dagster_project.lib.generate import generate
+
+    root = Path(args.out or settings.PROJECT_ROOT / "data" / "demo").resolve()
+    started = time.perf_counter()
+    summary = generate(root, months=args.months, seed=args.seed, scale=args.scale)
+    rows = getattr(summary, "rows_per_provider", {})
+    print(f"Demo exports: {sum(rows.values()):,} rows in {root / 'landing'} "
+          f"({time.perf_counter() - started:.1f}s)")
+    code = run_pipeline(str(root / "landing"), args.warehouse, quiet=True)
+    from dagster_project.lib.summary import print_summary
+
+    print_summary(settings.warehouse_path(), settings.reports_dir(),
+                  elapsed=time.perf_counter() - started)
+    return code
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mlcost", description=(
+        "Multi-cloud ML cost pipeline: billing exports -> FOCUS 1.2 -> attribution, idle waste, "
+        "forecast and quarterly variance."))
+    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("generate", help="write the deterministic demo exports")
+    g.add_argument("--out", required=True, help="output root (landing/ and ground_truth/)")
+    g.add_argument("--months", type=int, default=18)
+    g.add_argument("--seed", type=int, default=42)
+    g.add_argument("--scale", type=float, default=1.0, help="row-count multiplier")
+    g.set_defaults(func=cmd_generate)
+
+    r = sub.add_parser("run", help="materialize the full asset graph over the landing folder")
+    r.add_argument("--landing", help="landing folder (default $MLCOST_LANDING or data/landing)")
+    r.add_argument("--warehouse", help="DuckDB file (default $MLCOST_WAREHOUSE or "
+                                       "data/warehouse.duckdb)")
+    r.set_defaults(func=cmd_run)
+
+    d = sub.add_parser("demo", help="generate + run + report on the demo company")
+    d.add_argument("--out", help="demo data root (default data/demo)")
+    d.add_argument("--warehouse")
+    d.add_argument("--months", type=int, default=18)
+    d.add_argument("--seed", type=int, default=42)
+    d.add_argument("--scale", type=float, default=1.0)
+    d.set_defaults(func=cmd_demo)
+
+    e = sub.add_parser("export", help="write one published dataset to Parquet or CSV")
+    e.add_argument("table", choices=sorted(EXPORTS))
+    e.add_argument("--out", required=True)
+    e.add_argument("--format", choices=["parquet", "csv"], default=None,
+                   help="default: from the file extension, else parquet")
+    e.add_argument("--warehouse")
+    e.set_defaults(func=cmd_export)
+
+    rp = sub.add_parser("report", help="write the quarterly variance report (HTML)")
+    rp.add_argument("--quarter", required=True, help="YYYYQn")
+    rp.add_argument("--out", help="output folder (default data/reports)")
+    rp.add_argument("--warehouse")
+    rp.set_defaults(func=cmd_report)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        if args.debug:
+            raise
+        print(f"mlcost: {exc}", file=sys.stderr)
+        return exc.code
+    except Exception as exc:  # anything else: still one paragraph unless --debug
+        if args.debug:
+            raise
+        from dagster_project.lib.ingest.errors import BadInputError, WarehouseBusyError
+
+        code = EXIT_BAD_INPUT if isinstance(exc, BadInputError) else EXIT_FAILED
+        if isinstance(exc, (BadInputError, WarehouseBusyError, FileNotFoundError)):
+            print(f"mlcost: {exc}", file=sys.stderr)
+        else:
+            print(f"mlcost: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+                  file=sys.stderr)
+        return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

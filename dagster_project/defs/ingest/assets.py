@@ -1,0 +1,65 @@
+"""Ingest: every export under the landing folder into the raw layer, atomically per file."""
+
+
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_project.defs.resources import LandingResource, WarehouseResource
+from dagster_project.lib.ingest.families import FAMILIES
+from dagster_project.lib.ingest.loader import ingest_landing
+
+RAW_KEYS = {name: dg.AssetKey(["raw", spec.raw_table]) for name, spec in FAMILIES.items()}
+LEDGER_KEY = dg.AssetKey(["meta", "load_ledger"])
+DELIVERIES_KEY = dg.AssetKey(["meta", "deliveries"])
+
+
+@dg.multi_asset(
+    name="ingest_landed_exports",
+    specs=[
+        dg.AssetSpec(key, group_name="ingest", kinds={"duckdb", "python"},
+                     description=f"Raw {family} rows (source text + lineage), all deliveries.")
+        for family, key in RAW_KEYS.items()
+    ]
+    + [
+        dg.AssetSpec(LEDGER_KEY, group_name="ingest", kinds={"duckdb"},
+                     description="One row per landed file: hash, detection, totals, status."),
+        dg.AssetSpec(DELIVERIES_KEY, group_name="ingest", kinds={"duckdb"},
+                     description="Delivery slices per file and which one is current."),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec("no_quarantined_files", asset=LEDGER_KEY,
+                          description="Every landed file loaded; bad files are named."),
+    ],
+    pool="duckdb_warehouse",
+)
+def ingest_landed_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                          landing: LandingResource):
+    with warehouse.connection() as con:
+        result = ingest_landing(con, Path(landing.path))
+        ledger_rows = con.execute("select count(*) from meta.load_ledger").fetchone()[0]
+    loaded = result.by_status("loaded")
+    rows_by_family: dict[str, int] = {}
+    for o in loaded:
+        rows_by_family[o.family] = rows_by_family.get(o.family, 0) + o.rows
+    context.log.info(
+        "ingest: %d loaded, %d already loaded, %d skipped, %d quarantined",
+        len(loaded), len(result.by_status("duplicate")), len(result.by_status("skipped")),
+        len(result.by_status("quarantined")),
+    )
+    for family, key in RAW_KEYS.items():
+        yield dg.MaterializeResult(
+            asset_key=key,
+            metadata={"rows_loaded": rows_by_family.get(family, 0),
+                      "files_loaded": sum(1 for o in loaded if o.family == family)},
+        )
+    yield dg.MaterializeResult(asset_key=LEDGER_KEY, metadata={"ledger_rows": ledger_rows})
+    yield dg.MaterializeResult(asset_key=DELIVERIES_KEY)
+    errors = result.errors
+    yield dg.AssetCheckResult(
+        check_name="no_quarantined_files",
+        asset_key=LEDGER_KEY,
+        passed=not errors,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"quarantined": dg.MetadataValue.md("\n".join(f"- {e}" for e in errors) or "none")},
+    )

@@ -1,0 +1,3 @@
+"""Report assets (filled in once the report library lands)."""
+
+ASSETS: list = []

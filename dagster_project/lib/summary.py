@@ -1,0 +1,53 @@
+"""The short summary `mlcost demo` prints: last full quarter by provider and team."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from .warehouse import connection, table_exists
+
+
+def _money(v: Decimal | None) -> str:
+    return f"{(v or Decimal(0)):>14,.2f}"
+
+
+def print_summary(warehouse: Path, reports_dir: Path, *, elapsed: float | None = None) -> None:
+    with connection(warehouse, read_only=True) as con:
+        if not table_exists(con, "marts", "fct_costs_monthly"):
+            print("No cost mart yet: nothing to summarise.")
+            return
+        row = con.execute(
+            """select max(billing_month) from marts.fct_costs_monthly
+               group by year(billing_month), quarter(billing_month)
+               having count(distinct billing_month) = 3
+               order by 1 desc limit 1"""
+        ).fetchone()
+        if not row:
+            print("No complete quarter in the data yet.")
+            return
+        last = row[0]
+        q = f"{last.year}Q{(last.month - 1) // 3 + 1}"
+        params = [last.year, (last.month - 1) // 3 + 1]
+        by_provider = con.execute(
+            """select provider, billing_currency, sum(effective_cost), sum(billed_cost)
+               from marts.fct_costs_monthly
+               where year(billing_month) = ? and quarter(billing_month) = ?
+               group by all order by 3 desc""", params).fetchall()
+        by_team = con.execute(
+            """select team, billing_currency, sum(effective_cost), sum(billed_cost)
+               from marts.fct_costs_monthly
+               where year(billing_month) = ? and quarter(billing_month) = ?
+               group by all order by 3 desc""", params).fetchall()
+    print(f"\nmlcost — last full quarter {q} (amortized = EffectiveCost, invoiced = BilledCost)")
+    print(f"  {'provider':<20}{'cur':<5}{'amortized':>14}{'invoiced':>16}")
+    for name, cur, eff, billed in by_provider:
+        print(f"  {name:<20}{cur:<5}{_money(eff)}  {_money(billed)}")
+    print(f"  {'team':<20}{'cur':<5}{'amortized':>14}{'invoiced':>16}")
+    for name, cur, eff, billed in by_team:
+        print(f"  {name:<20}{cur:<5}{_money(eff)}  {_money(billed)}")
+    report = reports_dir / f"mlcost-report-{q}.html"
+    print(f"\nReport: {report if report.exists() else '(not written: see the run log)'}")
+    print(f"Warehouse: {warehouse}  (duckdb {warehouse} -c 'select * from marts.fct_costs_monthly')")
+    if elapsed is not None:
+        print(f"Done in {elapsed:.0f}s.")

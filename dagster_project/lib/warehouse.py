@@ -1,0 +1,52 @@
+"""Opening the embedded DuckDB warehouse: one writer at a time, with a readable error."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from .ingest.errors import WarehouseBusyError
+
+
+def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.exists():
+        raise FileNotFoundError(
+            f"{path}: no warehouse here yet. Run `mlcost run` (or `make demo`) first."
+        )
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseBusyError(
+                f"{path}: the warehouse is open for writing in another process (a running "
+                "`mlcost run`, `dagster dev` materialization or a SQL client). DuckDB allows one "
+                "writer; wait for it to finish or close the other connection, then retry."
+            ) from exc
+        raise
+    con.execute("set TimeZone = 'UTC'")
+    # Large loads: keep memory bounded and spill instead of failing.
+    con.execute("set preserve_insertion_order = false")
+    return con
+
+
+@contextlib.contextmanager
+def connection(path: Path | str, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    (n,) = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return n > 0
