@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from dagster_project.defs import jobs
+from dagster_project.defs.dbt import checks as dbt_checks
 from dagster_project.defs.dbt.assets import dbt_resource, mlcost_dbt_models
 from dagster_project.defs.forecast import assets as forecast_assets
 from dagster_project.defs.ingest.assets import ingest_landed_exports
@@ -14,7 +15,7 @@ from dagster_project.defs.resources import build_resources
 defs = dg.Definitions(
     assets=[ingest_landed_exports, mlcost_dbt_models, *forecast_assets.ASSETS,
             *report_assets.ASSETS],
-    asset_checks=[*forecast_assets.CHECKS],
+    asset_checks=[*dbt_checks.CHECKS, *forecast_assets.CHECKS],
     jobs=[jobs.mlcost_full_job],
     schedules=[jobs.daily_marts_schedule],
     resources={**build_resources(), "dbt": dbt_resource()},

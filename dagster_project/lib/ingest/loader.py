@@ -167,7 +167,7 @@ def _csv_source(det: Detection) -> tuple[str, list]:
 
 def _parquet_select(con: duckdb.DuckDBPyConnection, path: Path, det: Detection) -> tuple[str, list]:
     described = con.execute(
-        "select column_name, column_type from (describe select * from read_parquet(?))",
+        "select column_name, column_type from (describe select * from read_parquet(?, hive_partitioning = false))",
         [str(path)],
     ).fetchall()
     exprs = []
@@ -190,7 +190,7 @@ def _parquet_select(con: duckdb.DuckDBPyConnection, path: Path, det: Detection) 
             exprs.append(f"cast({q} as varchar) as {quote_ident(snake)}")
     sql = (
         f"select file_row_number + 1 as _row_number, {', '.join(exprs)} "
-        "from read_parquet(?, file_row_number = true)"
+        "from read_parquet(?, file_row_number = true, hive_partitioning = false)"
     )
     return sql, [str(path)]
 

@@ -5,6 +5,16 @@ with line_items as (
     select * from {{ ref('stg_focus__line_items') }}
 ),
 
+-- One ServiceName, one category: the seed's classification wins over the file's, so services
+-- that the provider's own data files under two categories are made consistent.
+service_names as (
+    select provider, service_name, min(service_category) as service_category,
+        min(service_subcategory) as service_subcategory
+    from {{ ref('service_categories') }}
+    group by provider, service_name
+    having count(distinct service_category) = 1 and count(distinct service_subcategory) = 1
+),
+
 mapped as (
     select
         {{ focus_fill({
@@ -36,8 +46,10 @@ mapped as (
             'ContractedCost': 'coalesce(contracted_cost, billed_cost)',
             'ContractedUnitPrice': 'contracted_unit_price',
             'EffectiveCost': 'effective_cost',
-            'InvoiceId': 'invoice_id',
-            'InvoiceIssuerName': 'coalesce(invoice_issuer_name, provider_name)',
+            'InvoiceId': invoice_id('invoice_id'),
+            'x_InvoiceId': 'invoice_id',
+            'x_InvoiceIssuerEntity': 'coalesce(invoice_issuer_name, provider_name)',
+            'InvoiceIssuerName': invoice_issuer('provider_name', 'invoice_issuer_name'),
             'ListCost': 'coalesce(list_cost, billed_cost)',
             'ListUnitPrice': 'list_unit_price',
             'PricingCategory': normalize_enum('pricing_category', ['Standard', 'Dynamic', 'Committed', 'Other']),
@@ -54,9 +66,9 @@ mapped as (
             'ResourceId': 'resource_id',
             'ResourceName': 'resource_name',
             'ResourceType': 'resource_type',
-            'ServiceCategory': "coalesce(service_category, 'Other')",
-            'ServiceName': 'coalesce(service_name, provider_name)',
-            'ServiceSubcategory': "coalesce(service_subcategory, 'Other (' || coalesce(service_category, 'Other') || ')')",
+            'ServiceCategory': "coalesce(s.service_category, li.service_category, 'Other')",
+            'ServiceName': 'coalesce(li.service_name, li.provider_name)',
+            'ServiceSubcategory': "coalesce(s.service_subcategory, li.service_subcategory, 'Other (' || coalesce(li.service_category, 'Other') || ')')",
             'SkuId': 'sku_id',
             'SkuMeter': 'sku_meter',
             'SkuPriceDetails': 'sku_price_details',
@@ -86,7 +98,9 @@ mapped as (
             'x_IngestedAt': 'loaded_at',
             'x_SourceChargeType': 'charge_category',
         }) }}
-    from line_items
+    from line_items as li
+    left join service_names as s
+        on s.provider = li.provider_code and s.service_name = li.service_name
 )
 
 select * from mapped

@@ -31,6 +31,7 @@ mapped as (
             'ContractedUnitPrice': 'case when not li.is_correction and li.billed_quantity is not null then li.unit_price end',
             'EffectiveCost': 'li.my_cost',
             'InvoiceIssuerName': "'Oracle'",
+            'x_InvoiceIssuerEntity': "'Oracle'",
             'ListCost': 'li.my_cost',
             'PricingCategory': "'Standard'",
             'PricingQuantity': 'case when not li.is_correction then coalesce(li.billed_quantity, 0) end',

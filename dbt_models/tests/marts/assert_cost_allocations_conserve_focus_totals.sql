@@ -1,0 +1,59 @@
+-- Attribution never creates or loses money: per provider, billing account, sub account,
+-- billing period and currency, the allocations sum exactly (no tolerance) to the FOCUS rows.
+with focus as (
+    select
+        "x_ProviderCode" as provider,
+        "BillingAccountId" as billing_account_id,
+        "SubAccountId" as sub_account_id,
+        "x_BillingPeriod" as billing_period,
+        "BillingCurrency" as billing_currency,
+        sum("BilledCost") as billed_cost,
+        sum("EffectiveCost") as effective_cost,
+        sum("ListCost") as list_cost,
+        sum("PricingQuantity") as pricing_quantity,
+        count(*) as row_count
+    from {{ ref('focus_cost_and_usage') }}
+    group by 1, 2, 3, 4, 5
+),
+
+allocations as (
+    select
+        provider,
+        billing_account_id,
+        sub_account_id,
+        billing_period,
+        billing_currency,
+        sum(billed_cost) as billed_cost,
+        sum(effective_cost) as effective_cost,
+        sum(list_cost) as list_cost,
+        sum(pricing_quantity) as pricing_quantity,
+        count(distinct focus_row_id) as row_count
+    from {{ ref('fct_cost_allocations') }}
+    group by 1, 2, 3, 4, 5
+)
+
+select
+    coalesce(f.provider, a.provider) as provider,
+    coalesce(f.billing_account_id, a.billing_account_id) as billing_account_id,
+    coalesce(f.sub_account_id, a.sub_account_id) as sub_account_id,
+    coalesce(f.billing_period, a.billing_period) as billing_period,
+    f.billed_cost as focus_billed_cost,
+    a.billed_cost as allocated_billed_cost,
+    f.effective_cost as focus_effective_cost,
+    a.effective_cost as allocated_effective_cost,
+    f.row_count as focus_rows,
+    a.row_count as allocated_rows
+from focus as f
+full outer join allocations as a
+    on f.provider = a.provider
+    and f.billing_account_id is not distinct from a.billing_account_id
+    and f.sub_account_id is not distinct from a.sub_account_id
+    and f.billing_period is not distinct from a.billing_period
+    and f.billing_currency is not distinct from a.billing_currency
+where f.provider is null
+    or a.provider is null
+    or f.billed_cost <> a.billed_cost
+    or f.effective_cost <> a.effective_cost
+    or f.list_cost <> a.list_cost
+    or f.pricing_quantity is distinct from a.pricing_quantity
+    or f.row_count <> a.row_count

@@ -1,0 +1,9 @@
+-- A fixed split must hand out the whole cost: the shares of each fixed rule sum to 1.
+select
+    r.rule_id,
+    sum(f.share) as total_share
+from {{ ref('shared_cost_rules') }} as r
+left join {{ ref('shared_cost_fixed_shares') }} as f on r.rule_id = f.rule_id
+where r.split_method = 'fixed'
+group by r.rule_id
+having sum(f.share) is null or sum(f.share) <> 1

@@ -1,0 +1,37 @@
+-- Every FOCUS row is allocated, and the pieces of a split row add up exactly to the row, with
+-- shares summing to 1 (the rounding remainder sits on the largest share).
+with focus as (
+    select
+        "x_RowId" as focus_row_id,
+        "BilledCost" as billed_cost,
+        "EffectiveCost" as effective_cost,
+        "ListCost" as list_cost,
+        "PricingQuantity" as pricing_quantity
+    from {{ ref('focus_cost_and_usage') }}
+),
+
+pieces as (
+    select
+        focus_row_id,
+        sum(allocation_share) as total_share,
+        sum(billed_cost) as billed_cost,
+        sum(effective_cost) as effective_cost,
+        sum(list_cost) as list_cost,
+        sum(pricing_quantity) as pricing_quantity
+    from {{ ref('fct_cost_allocations') }}
+    group by focus_row_id
+)
+
+select
+    f.focus_row_id,
+    p.total_share,
+    f.effective_cost,
+    p.effective_cost as allocated_effective_cost
+from focus as f
+left join pieces as p on f.focus_row_id = p.focus_row_id
+where p.focus_row_id is null
+    or p.total_share <> 1
+    or p.billed_cost <> f.billed_cost
+    or p.effective_cost <> f.effective_cost
+    or p.list_cost <> f.list_cost
+    or p.pricing_quantity is distinct from f.pricing_quantity
