@@ -33,7 +33,9 @@ def run_dbt(warehouse: Path, target_path: Path, args: list[str]) -> DbtResult:
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), *args, "--project-dir",
          str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
-         "--target-path", str(target_path)],
+         "--target-path", str(target_path),
+         # Only tests whose every parent is selected: a FOCUS-only build must not run mart tests.
+         *(["--indirect-selection", "cautious"] if "--select" in args else [])],
         env=env, capture_output=True, text=True, check=False,
     )
     return DbtResult(proc.returncode == 0, proc.stdout + proc.stderr)

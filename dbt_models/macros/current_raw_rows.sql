@@ -19,10 +19,11 @@ inner join {{ source('meta', 'deliveries') }} as d
 inner join {{ source('meta', 'load_ledger') }} as l
     on l.file_id = r._file_id
     and l.status = 'loaded'
+where true
 {%- if var('billing_period_start') %}
-where r._billing_period >= cast('{{ var("billing_period_start") }}' as date)
+    and r._billing_period >= cast('{{ var("billing_period_start") }}' as date)
+{%- endif %}
 {%- if var('billing_period_end') %}
     and r._billing_period < cast('{{ var("billing_period_end") }}' as date)
-{%- endif %}
 {%- endif %}
 {%- endmacro %}

@@ -29,7 +29,7 @@
     ('x_SourceRowSplit', 'integer'), ('x_SourceFormat', s), ('x_SourceSchemaVersion', s),
     ('x_IngestedAt', t), ('x_SourceChargeType', s), ('x_ServiceCode', s), ('x_UsageType', s),
     ('x_Operation', s), ('x_InvoiceId', s), ('x_InvoiceIssuerEntity', s), ('x_PricingUnit', s),
-    ('x_ConsumedUnit', s),
+    ('x_ConsumedUnit', s), ('x_TagsUnparsed', s),
 ] -%}
 {{ return(cols) }}
 {%- endmacro %}

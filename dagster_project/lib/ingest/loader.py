@@ -1,9 +1,10 @@
 """Load landed files into the raw layer, one atomic transaction per file.
 
 A file is identified by the sha256 of its content: loading it again is a no-op. Each file is
-split into delivery slices (provider, billing account, billing period, dataset type, currency);
-a newer delivery of the same slice key supersedes the older one, which stays in raw and in the
-ledger, marked not current. Bad files are quarantined (ledger row with the reason) and never
+split into delivery slices (provider, billing account, billing period, dataset type, currency).
+A newer delivery of a (provider, billing account, billing period) supersedes the older one,
+which stays in raw and in the ledger, marked not current (see `_supersede` for parts of one
+delivery and Azure's complementary actual/amortized exports). Bad files are quarantined (ledger row with the reason) and never
 stop good files from loading.
 """
 
@@ -556,7 +557,8 @@ def _load_detected(con, path, det, spec, file_id, base, now, stage) -> FileOutco
 
 def _supersede(con, file_id: str, path: str, directory: str, family: str, dataset_type: str
                ) -> None:
-    """Mark older current slices with the same key as superseded by this file.
+    """Mark older current slices of the same (provider, billing account, billing period) as
+    superseded by this file, whatever their currency or dataset type.
 
     Files in the same folder are parts of one delivery and coexist, unless one replaces an
     earlier version of the same path. Azure actual and amortized exports complement each other.

@@ -15,6 +15,12 @@ with source_totals as (
         sum(row_count) as source_rows
     from {{ source('meta', 'deliveries') }}
     where is_current and family not in ('utilization_metrics', 'budgets')
+    {%- if var('billing_period_start') %}
+        and billing_period >= cast('{{ var("billing_period_start") }}' as date)
+    {%- endif %}
+    {%- if var('billing_period_end') %}
+        and billing_period < cast('{{ var("billing_period_end") }}' as date)
+    {%- endif %}
     group by provider, billing_account_id, billing_period, currency
 ),
 

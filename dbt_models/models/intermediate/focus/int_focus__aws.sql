@@ -48,7 +48,6 @@ classified as (
         coalesce(s.service_subcategory, 'Other (Other)') as service_subcategory
     from line_items as li
     left join services as s on s.service_key = li.product_code
-    where li.line_item_type <> 'SavingsPlanNegation'
 ),
 
 base_rows as (
@@ -69,6 +68,7 @@ base_rows as (
         case when commitment_id is not null and charge_category = 'Usage' then 'Used' end
             as commitment_status
     from classified
+    where line_item_type <> 'SavingsPlanNegation'
 ),
 
 unused_rows as (

@@ -84,7 +84,7 @@ costed as (
             when is_commitment and charge_type = 'Usage' and benefit_id is not null then 'Used'
         end as commitment_status,
         case when charge_type = 'Refund' then 'Correction' end as charge_class,
-        -- Quoted tags that are not valid JSON are kept as text under x_ rather than lost.
+        -- Tags that are not valid JSON even with braces are kept as text in x_TagsUnparsed.
         json_valid(tags_braced) as tags_valid
     from classified
 ),
@@ -144,6 +144,7 @@ mapped as (
             'SubAccountName': 'case when subscription_id is not null then subscription_name end',
             'SubAccountType': "case when subscription_id is not null then 'Subscription' end",
             'Tags': "case when tags_valid then tags_braced end",
+            'x_TagsUnparsed': "case when not tags_valid then tags_text end",
             'ServiceProviderName': "'Microsoft'",
             'HostProviderName': "'Microsoft'",
             'x_RowId': row_id('file_id', 'source_row_number', '0'),
