@@ -40,7 +40,7 @@ def export_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, out: P
     fmt = fmt or ("csv" if out.suffix.lower() == ".csv" else "parquet")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")
-    reader = con.execute(_select(con, schema, table, fmt)).fetch_record_batch(BATCH_ROWS)
+    reader = con.sql(_select(con, schema, table, fmt)).to_arrow_reader(BATCH_ROWS)
     rows = 0
     writer = None
     try:

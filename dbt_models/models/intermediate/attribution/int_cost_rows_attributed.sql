@@ -1,7 +1,8 @@
 {#- Direct attribution of every FOCUS row to team, ml_model and workload (docs/attribution.md).
-    Team precedence: account map with overrides_tags > resource tags/labels > shared-cost rule
-    (team left null here, split by int_shared_costs_split) > account map > owner of the tagged
-    model or of the model named in the resource id (resource_rule) > unallocated.
+    Team precedence: resource tags/labels (unless the account is marked overrides_tags and the
+    tag names another team: then the account's team) > shared-cost rule (team left null here,
+    split by int_shared_costs_split) > account map > owner of the tagged model or of the model
+    named in the resource id (resource_rule) > unallocated.
     Rules are matched once per distinct combination of the matched columns, then joined back. -#}
 {%- set rule_value -%}
 case rule.match_on
@@ -189,7 +190,9 @@ attributed as (
     select
         *,
         case
-            when account_overrides_tags and account_team is not null then 'account_map'
+            -- A dedicated account (overrides_tags) corrects a tag naming another team.
+            when tag_team is not null and account_overrides_tags and account_team is not null
+                and tag_team <> account_team then 'account_map'
             when tag_team is not null and is_tag_team_alias then 'tag_alias'
             when tag_team is not null then 'tag'
             when shared_rule_id is not null then 'shared_split'
@@ -299,9 +302,8 @@ final as (
         case when attribution_method = 'shared_split' then shared_rule_id end as shared_rule_id,
         case when attribution_method = 'shared_split' then split_method end as split_method,
         -- A team tag naming another team than the owner of the tagged model, or than the
-        -- team owning the account, is often a tagging mistake: kept as tagged, flagged.
-        coalesce(attribution_method in ('tag', 'tag_alias')
-            and (tag_model_team <> tag_team or account_team <> tag_team), false)
+        -- team owning the account, is often a tagging mistake: flagged for someone to fix.
+        coalesce(tag_model_team <> tag_team or account_team <> tag_team, false)
             as has_tag_conflict,
         account_team,
         has_owner_tag,

@@ -24,8 +24,7 @@ params as (
             as notebook_max_active_minutes,
         max(case when waste_type = 'idle_notebook' and parameter = 'min_idle_days' then value end)
             as notebook_min_days,
-        max(case when parameter = 'max_daily_gpu_pct' then value end) as gpu_max_pct,
-        max(case when parameter = 'min_low_day_share' then value end) as gpu_min_low_share,
+        max(case when parameter = 'max_mean_gpu_pct' then value end) as gpu_max_mean_pct,
         max(case when parameter = 'min_billed_days' then value end) as gpu_min_billed_days,
         max(case when parameter = 'min_unused_share' then value end) as commitment_min_unused_share,
         max(case when parameter = 'max_daily_read_requests' then value end) as storage_max_reads,
@@ -59,6 +58,15 @@ resource_attributes as (
         min(billing_currency) as billing_currency
     from resource_rows
     group by provider, resource_id
+),
+
+ambiguous_names as (
+    -- Names shared by several resources (every SageMaker Studio app is "default") cannot
+    -- identify the resource in a recommendation: those resources are named by their id.
+    select provider, resource_name
+    from resource_attributes
+    group by provider, resource_name
+    having count(*) > 1
 ),
 
 resource_days as (
@@ -221,11 +229,8 @@ idle_run_days as (
 ),
 
 gpu_days as (
-    select
-        days.*,
-        days.gpu_pct < params.gpu_max_pct as is_low_gpu
+    select days.*
     from days
-    cross join params
     left join idle_run_days as x
         on days.provider = x.provider
         and days.resource_id = x.resource_id
@@ -236,18 +241,18 @@ gpu_days as (
 ),
 
 gpu_months as (
+    -- Judged on the month's mean: single quiet days on a busy GPU are not waste.
     select
         provider,
         resource_id,
         usage_month,
-        count(*) as billed_days,
-        count(*) filter (where is_low_gpu) as idle_days,
-        min(case when is_low_gpu then usage_date end) as period_start,
-        max(case when is_low_gpu then usage_date end) as period_end,
-        -- Priced as the unused share of the GPU day: cost x (100 - utilisation) / 100.
-        sum(case when is_low_gpu then {{ money_mul('day_cost',
-            'cast((100 - gpu_pct) / 100 as decimal(38, 10))') }} end) as wasted_cost,
-        avg(case when is_low_gpu then gpu_pct end) as evidence_metric_value
+        count(*) as idle_days,
+        min(usage_date) as period_start,
+        max(usage_date) as period_end,
+        -- Priced as the unused share of each GPU day: cost x (100 - utilisation) / 100.
+        sum({{ money_mul('day_cost', 'cast((100 - least(gpu_pct, 100)) / 100 as decimal(38, 10))') }})
+            as wasted_cost,
+        avg(gpu_pct) as evidence_metric_value
     from gpu_days
     group by provider, resource_id, usage_month
 ),
@@ -268,8 +273,8 @@ low_gpu as (
         g.evidence_metric_value
     from gpu_months as g
     cross join params
-    where g.billed_days >= params.gpu_min_billed_days
-        and g.idle_days >= params.gpu_min_low_share * g.billed_days
+    where g.idle_days >= params.gpu_min_billed_days
+        and g.evidence_metric_value < params.gpu_max_mean_pct
 ),
 
 commitment_rows as (
@@ -429,7 +434,10 @@ described as (
         coalesce(a.team, c.team, 'unallocated') as team,
         coalesce(a.ml_model, 'none') as ml_model,
         coalesce(a.workload, 'shared') as workload,
-        coalesce(a.resource_name, c.resource_name, f.resource_id) as resource_name,
+        case
+            when n.resource_name is not null then f.resource_id
+            else coalesce(a.resource_name, c.resource_name, f.resource_id)
+        end as resource_name,
         coalesce(a.billing_currency, c.billing_currency) as billing_currency,
         case f.waste_type
             when 'idle_endpoint' then 'max_daily_invocations'
@@ -447,6 +455,9 @@ described as (
     left join commitment_attributes as c
         on f.provider = c.provider
         and f.resource_id = c.resource_id
+    left join ambiguous_names as n
+        on a.provider = n.provider
+        and a.resource_name = n.resource_name
 ),
 
 final as (
@@ -484,8 +495,8 @@ final as (
                 || ' billed days; unread since ' || cast(d.run_start as {{ dbt.type_string() }})
             when 'low_gpu_utilization' then 'mean GPU utilisation '
                 || cast(round(d.evidence_metric_value, 1) as {{ dbt.type_string() }})
-                || '% on ' || cast(d.idle_days as {{ dbt.type_string() }})
-                || ' underused billed days in the month'
+                || '% over ' || cast(d.idle_days as {{ dbt.type_string() }})
+                || ' billed GPU days in the month'
             when 'unused_commitment' then cast(round(100 * d.evidence_metric_value, 1) as {{ dbt.type_string() }})
                 || '% of the commitment unused in the month'
         end as evidence,

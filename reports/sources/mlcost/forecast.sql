@@ -1,0 +1,25 @@
+-- Forecast values of the latest snapshot (is_latest) and of every locked quarter plan.
+select
+    snapshot_id,
+    as_of_month,
+    snapshot_created_at,
+    locked_quarter,
+    is_latest,
+    scenario,
+    level,
+    team,
+    workload,
+    ml_model,
+    provider,
+    service_name,
+    pricing_unit,
+    month,
+    step,
+    model,
+    cast(point as double) as point,
+    cast(lo_80 as double) as lo_80,
+    cast(hi_80 as double) as hi_80,
+    cast(lo_95 as double) as lo_95,
+    cast(hi_95 as double) as hi_95,
+    cast(pricing_quantity as double) as pricing_quantity
+from read_parquet('../data/exports/forecast.parquet')

@@ -1,0 +1,240 @@
+"""Tests for dagster_project.lib.variance."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from dagster_project.lib import forecast as fc
+from dagster_project.lib import variance as var
+
+try:  # the synthetic data set lives next to the forecast tests
+    from test_forecast import make_db
+except ImportError:  # pragma: no cover - tests/ imported as a package
+    from tests.test_forecast import make_db
+
+D = Decimal
+EFFECTS = var.EFFECTS
+
+# Hand example (quarter 2025Q1, every amount split evenly over its three months).
+# Segments A and B share the mix group (alpha, training, Hours):
+#   plan   A: 120 h @ 2.00 = 240      B: 60 h @ 3.00 = 180      group 180 h, 420
+#   actual A: 150 h @ 2.20 = 330      B: 90 h @ 3.00 = 270      group 240 h, 600
+#   r_g = 240 / 180 = 4/3, r_A = 150/120 = 1.25, r_B = 90/60 = 1.5
+#   volume = C_plan * (r_g - 1):   A 240/3 = 80,           B 180/3 = 60            -> 140
+#   mix    = C_plan * (r_s - r_g): A 240*(1.25-4/3) = -20, B 180*(1.5-4/3) = 30   -> 10
+#   price  = (P_act - P_plan) * Q_act: A 0.20*150 = 30,    B 0                      -> 30
+#   check: (240 h - 180 h) * 420/180 = 140 volume; 150*2 + 90*3 - 240*420/180 = 10 mix.
+# C is new (+45), D discontinued (-60), E has no pricing unit (plan 90, actual 105: +15).
+HAND = {
+    # key: (plan cost, plan qty, actual cost, actual qty)
+    ("aws", "SageMaker", "Hours"): (D(240), D(120), D(330), D(150)),
+    ("gcp", "Vertex AI", "Hours"): (D(180), D(60), D(270), D(90)),
+    ("gcp", "TPU", "Hours"): (D(0), None, D(45), D(12)),
+    ("azure", "AML", "Hours"): (D(60), D(30), D(0), None),
+    ("aws", "Support", None): (D(90), None, D(105), None),
+}
+
+
+def _segments() -> list[var.Segment]:
+    out = []
+    for (prov, svc, unit), (pc, pq, ac, aq) in HAND.items():
+        key = {"team": "alpha", "workload": "training", "ml_model": "m", "provider": prov,
+               "service_name": svc, "pricing_unit": unit}
+        out.append(var.Segment(key, ac, pc, aq, pq))
+    return out
+
+
+def test_decompose_hand_example():
+    segs = {s.key["service_name"]: s for s in var.decompose(_segments())}
+    a, b = segs["SageMaker"], segs["Vertex AI"]
+    assert (a.effects["volume_effect"], b.effects["volume_effect"]) == (D(80), D(60))
+    assert (a.effects["mix_effect"], b.effects["mix_effect"]) == (D(-20), D(30))
+    assert (a.effects["price_effect"], b.effects["price_effect"]) == (D(30), D(0))
+    assert segs["TPU"].status == "new" and segs["TPU"].effects["new_discontinued_effect"] == 45
+    assert segs["AML"].status == "discontinued"
+    assert segs["AML"].effects["new_discontinued_effect"] == -60
+    assert segs["Support"].status == "unquantified"
+    assert segs["Support"].effects["unquantified_effect"] == 15
+    for s in segs.values():
+        assert sum(s.effects.values()) == s.actual_cost - s.plan_cost  # exact
+    totals = {e: sum(s.effects[e] for s in segs.values()) for e in EFFECTS}
+    assert totals == {"volume_effect": 140, "mix_effect": 10, "price_effect": 30,
+                      "new_discontinued_effect": -15, "unquantified_effect": 15}
+
+
+def test_decompose_is_exact_with_awkward_numbers():
+    key = {"team": "t", "workload": "w", "ml_model": "m", "pricing_unit": "Hours"}
+    segs = [
+        var.Segment({**key, "service_name": "a", "provider": "x"}, D("1000.000000000000000000001"),
+                    D("777.7"), D("3"), D("7")),
+        var.Segment({**key, "service_name": "b", "provider": "x"}, D("0.1"), D("1e-20"),
+                    D("11"), D("0.3")),
+    ]
+    for s in var.decompose(segs):
+        assert sum(s.effects.values()) == s.actual_cost - s.plan_cost
+
+
+def _hand_db() -> duckdb.DuckDBPyConnection:
+    con = make_db(duckdb.connect(), rows=[], budgets=False)
+    fc.ensure_schema(con)
+    months = fc.parse_quarter("2025Q1")
+    con.execute(
+        "INSERT INTO forecast.forecast_snapshots VALUES "
+        "('manual', now(), DATE '2024-12-01', DATE '2024-01-01', 3, 'hand', 'x', 'x', '{}', "
+        "'USD', 0, 5)"
+    )
+    for (prov, svc, unit), (pc, pq, ac, aq) in HAND.items():
+        for m in months:
+            if ac:
+                con.execute(
+                    "INSERT INTO marts.fct_costs_monthly VALUES "
+                    "(?, ?, 'alpha', 'm', 'training', 'AI', ?, ?, 'USD', ?, ?, ?, ?)",
+                    [m, prov, svc, unit, ac / 3, ac / 3, ac / 3,
+                     aq / 3 if aq is not None else None],
+                )
+            if pc:
+                con.execute(
+                    "INSERT INTO forecast.forecast_values (snapshot_id, scenario, level, "
+                    "series_id, team, workload, ml_model, provider, service_name, pricing_unit, "
+                    "month, step, model, point, pricing_quantity) VALUES ('manual', 'baseline', "
+                    "'segment', ?, 'alpha', 'training', 'm', ?, ?, ?, ?, 1, 'hand', ?, ?)",
+                    [f"{prov}/{svc}", prov, svc, unit, m, pc / 3,
+                     pq / 3 if pq is not None else None],
+                )
+    con.execute("INSERT INTO raw.budgets VALUES ('2025Q1', 'alpha', '500.00', 'USD')")
+    return con
+
+
+def test_stored_variance_matches_hand_example():
+    con = _hand_db()
+    res = var.compute_quarterly_variance(con, "2025Q1", snapshot_id="manual")
+    assert res.status == "ok", res.reason
+    row = con.execute(
+        "SELECT actual_cost, forecast_cost, budget_amount, variance_vs_forecast, "
+        "variance_vs_budget, variance_vs_budget_pct, volume_effect, mix_effect, price_effect, "
+        "new_discontinued_effect, unquantified_effect FROM variance.quarterly_variance "
+        "WHERE quarter = '2025Q1' AND level = 'total'"
+    ).fetchall()[0]
+    assert row == (D(750), D(570), D(500), D(180), D(250), D(50), D(140), D(10), D(30),
+                   D(-15), D(15))
+    assert sum(row[6:]) == row[3]
+    types = dict(con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'variance' AND table_name = 'quarterly_variance'"
+    ).fetchall())
+    assert types["actual_cost"] == types["price_effect"] == "DECIMAL(38,24)"
+    assert not [t for t in types.values() if t in ("DOUBLE", "FLOAT", "REAL")]
+
+
+@pytest.fixture
+def synth():
+    con = make_db(duckdb.connect())
+    yield con
+    con.close()
+
+
+def test_quarter_variance_on_synthetic_history(synth):
+    res = var.compute_quarterly_variance(synth, "2025Q3")
+    assert res.status == "ok", res.reason
+    lock = fc.locked_snapshot(synth, "2025Q3")
+    assert res.snapshot_id == lock
+    # every stored row: effects add up exactly to actual - forecast
+    bad = synth.execute(
+        "SELECT count(*) FROM variance.quarterly_variance WHERE quarter = '2025Q3' AND "
+        "(volume_effect + mix_effect + price_effect + new_discontinued_effect "
+        "+ unquantified_effect <> variance_vs_forecast "
+        "OR actual_cost - forecast_cost <> variance_vs_forecast)"
+    ).fetchall()[0][0]
+    assert bad == 0
+    bad = synth.execute(
+        "SELECT count(*) FROM variance.variance_decomposition WHERE volume_effect + mix_effect "
+        "+ price_effect + new_discontinued_effect + unquantified_effect <> total_variance"
+    ).fetchall()[0][0]
+    assert bad == 0
+    # totals tie out to the mart, the plan to the locked snapshot, budgets to raw.budgets
+    actual = synth.execute(
+        "SELECT sum(effective_cost) FROM marts.fct_costs_monthly "
+        "WHERE billing_month BETWEEN DATE '2025-07-01' AND DATE '2025-09-01'"
+    ).fetchall()[0][0]
+    plan = synth.execute(
+        "SELECT sum(point) FROM forecast.forecast_values WHERE snapshot_id = ? "
+        "AND level = 'segment' AND scenario = 'baseline' AND month BETWEEN DATE '2025-07-01' "
+        "AND DATE '2025-09-01'",
+        [lock],
+    ).fetchall()[0][0]
+    rows = {
+        (r[0], r[1]): r[2:]
+        for r in synth.execute(
+            "SELECT level, team, actual_cost, forecast_cost, budget_amount, variance_vs_budget "
+            "FROM variance.quarterly_variance WHERE quarter = '2025Q3'"
+        ).fetchall()
+    }
+    assert rows[("total", None)][0] == actual and rows[("total", None)][1] == plan
+    assert rows[("total", None)][2] == D(360000)
+    assert rows[("team", "recsys")][2] == D(120000)
+    for level in ("team", "team_workload", "team_model"):
+        s = synth.execute(
+            "SELECT sum(actual_cost), sum(forecast_cost), sum(price_effect), sum(mix_effect) "
+            "FROM variance.quarterly_variance WHERE quarter = '2025Q3' AND level = ?",
+            [level],
+        ).fetchall()[0]
+        t = synth.execute(
+            "SELECT actual_cost, forecast_cost, price_effect, mix_effect "
+            "FROM variance.quarterly_variance WHERE quarter = '2025Q3' AND level = 'total'"
+        ).fetchall()[0]
+        assert s == t
+    # the launch-free synthetic data has no new segments in 2025Q3 but the plan is imperfect
+    assert res.totals["variance_vs_forecast"] != 0
+    # re-running replaces, never duplicates
+    var.compute_quarterly_variance(synth, "2025Q3")
+    n = synth.execute(
+        "SELECT count(*) FROM variance.quarterly_variance WHERE quarter = '2025Q3' "
+        "AND level = 'total'"
+    ).fetchall()[0][0]
+    assert n == 1
+
+
+def test_complete_quarters(synth, monkeypatch):
+    assert var.complete_quarters(synth) == [f"{y}Q{q}" for y in (2024, 2025) for q in range(1, 5)]
+    monkeypatch.setattr(fc, "_today", lambda: date(2025, 12, 20))
+    assert var.complete_quarters(synth)[-1] == "2025Q3"  # December has not closed
+    assert var.complete_quarters(duckdb.connect()) == []
+
+
+def test_skips_are_recorded(synth):
+    incomplete = var.compute_quarterly_variance(synth, "2026Q1")
+    assert incomplete.status == "skipped" and "incomplete" in incomplete.reason
+    no_history = var.compute_quarterly_variance(synth, "2024Q1")
+    assert no_history.status == "skipped" and "no locked forecast" in no_history.reason
+    no_budget = var.compute_quarterly_variance(synth, "2025Q2")
+    assert no_budget.status == "partial" and "no budget" in no_budget.reason
+    budget = synth.execute(
+        "SELECT count(*) FROM variance.quarterly_variance WHERE quarter = '2025Q2' "
+        "AND budget_amount IS NOT NULL"
+    ).fetchall()[0][0]
+    assert budget == 0
+    runs = synth.execute(
+        "SELECT quarter, status FROM variance.variance_runs ORDER BY started_at"
+    ).fetchall()
+    assert runs == [("2026Q1", "skipped"), ("2024Q1", "skipped"), ("2025Q2", "partial")]
+    assert var.latest_run(synth, "2024Q1")["status"] == "skipped"
+    assert var.compute_quarterly_variance(synth, "2025Q3", snapshot_id="nope").status == "skipped"
+    assert var.compute_quarterly_variance(duckdb.connect(), "2025Q3").status == "skipped"
+
+
+def test_budget_latest_delivery_wins():
+    con = make_db(duckdb.connect(), budgets=False)
+    con.execute("ALTER TABLE raw.budgets ADD COLUMN _loaded_at TIMESTAMP")
+    con.execute(
+        "INSERT INTO raw.budgets VALUES "
+        "('2025Q3', 'recsys', '100000.00', 'USD', TIMESTAMP '2025-06-01 00:00:00'), "
+        "('2025Q3', 'recsys', '1,250.50', 'USD', TIMESTAMP '2025-06-15 00:00:00'), "
+        "('2025Q3', 'vision', 'n/a', 'USD', TIMESTAMP '2025-06-15 00:00:00')"
+    )
+    budgets, currencies, notes = var.budgets_for_quarter(con, "2025Q3")
+    assert budgets == {"recsys": D("1250.50")} and currencies == ["USD"]
+    assert notes and "non-numeric" in notes[0]
