@@ -70,7 +70,8 @@ def test_ri_fee_splits_into_purchase_and_unused_usage(wh):
         where "x_SourceChargeType" = 'RIFee' group by 1, 2 order by 1""")
     with connection(wh, read_only=True) as con:
         fee, unused = con.execute("""select sum(line_item_unblended_cost::decimal(38,24)),
-            sum(coalesce(reservation_unused_amortized_upfront_fee_for_billing_period::decimal(38,24), 0)
+            sum(coalesce(
+                reservation_unused_amortized_upfront_fee_for_billing_period::decimal(38,24), 0)
               + coalesce(reservation_unused_recurring_fee::decimal(38,24), 0))
             from raw.aws_cur_legacy where line_item_line_item_type = 'RIFee'""").fetchone()
     purchase = next(r for r in rows if r[0] == "Purchase")
@@ -122,7 +123,8 @@ def test_azure_actual_only_reservation_purchase(wh):
     """Without amortized data the purchase stays a Purchase at its cost (nothing to spread)."""
     rows = q(wh, """select "ChargeCategory", "BilledCost", "EffectiveCost", "PricingCategory",
             "CommitmentDiscountType" from focus.focus_cost_and_usage
-        where "x_SourceFile" like '%EA_ActualCost_Small.csv' and "x_SourceChargeType" = 'Purchase'""")
+        where "x_SourceFile" like '%EA_ActualCost_Small.csv'
+          and "x_SourceChargeType" = 'Purchase'""")
     assert rows == [("Purchase", Decimal("3.25"), Decimal("3.25"), "Standard", "Reservation")]
 
 

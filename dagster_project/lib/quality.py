@@ -55,7 +55,8 @@ def validate_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, suit
     suite_dict = load_suite_dict(suite_path)
     named = {e["kwargs"].get(k) for e in suite_dict["expectations"]
              for k in ("column", "column_A", "column_B")}
-    wants_all = any(e["type"].startswith("expect_table_columns") for e in suite_dict["expectations"])
+    wants_all = any(e["type"].startswith("expect_table_columns")
+                    for e in suite_dict["expectations"])
     select = [
         (f"cast({quote_ident(c)} as double) as {quote_ident(c)}" if t.startswith("DECIMAL")
          else quote_ident(c))

@@ -48,6 +48,7 @@ def print_summary(warehouse: Path, reports_dir: Path, *, elapsed: float | None =
         print(f"  {name:<20}{cur:<5}{_money(eff)}  {_money(billed)}")
     report = reports_dir / f"mlcost-report-{q}.html"
     print(f"\nReport: {report if report.exists() else '(not written: see the run log)'}")
-    print(f"Warehouse: {warehouse}  (duckdb {warehouse} -c 'select * from marts.fct_costs_monthly')")
+    print(f"Warehouse: {warehouse}")
+    print("  e.g. duckdb " + str(warehouse) + " -c 'from marts.fct_costs_monthly limit 10'")
     if elapsed is not None:
         print(f"Done in {elapsed:.0f}s.")

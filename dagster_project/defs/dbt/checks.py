@@ -35,8 +35,8 @@ def focus_reconciles_to_source(warehouse: WarehouseResource) -> dg.AssetCheckRes
                       cast(effective_difference as varchar)
                from focus.rpt_focus_reconciliation order by 1, 2, 3, 4""").fetchall()
     bad = [r for r in rows if r[4] != "reconciled"]
-    table = "\n".join(["| provider | account | period | currency | status | Δ billed | Δ effective |",
-                       "|---|---|---|---|---|---|---|"]
+    header = "| provider | account | period | currency | status | Δ billed | Δ effective |"
+    table = "\n".join([header, "|---|---|---|---|---|---|---|"]
                       + [f"| {' | '.join(str(v) for v in r)} |" for r in (bad or rows)[:50]])
     return dg.AssetCheckResult(
         passed=not bad,

@@ -61,5 +61,6 @@ def ingest_landed_exports(context: dg.AssetExecutionContext, warehouse: Warehous
         asset_key=LEDGER_KEY,
         passed=not errors,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"quarantined": dg.MetadataValue.md("\n".join(f"- {e}" for e in errors) or "none")},
+        metadata={"quarantined": dg.MetadataValue.md(
+            "\n".join(f"- {e}" for e in errors) or "none")},
     )

@@ -73,7 +73,8 @@ _AWS_EFFECTIVE = f"""case line_item_line_item_type
     when 'SavingsPlanNegation' then 0
     when 'SavingsPlanUpfrontFee' then 0
     when 'DiscountedUsage' then {money('reservation_effective_cost')}
-    when 'RIFee' then coalesce({money('reservation_unused_amortized_upfront_fee_for_billing_period')}, 0)
+    when 'RIFee' then
+        coalesce({money('reservation_unused_amortized_upfront_fee_for_billing_period')}, 0)
         + coalesce({money('reservation_unused_recurring_fee')}, 0)
     else case when line_item_line_item_type = 'Fee'
               and coalesce(reservation_reservation_a_r_n, '') <> '' then 0

@@ -4,8 +4,8 @@ A file is identified by the sha256 of its content: loading it again is a no-op. 
 split into delivery slices (provider, billing account, billing period, dataset type, currency).
 A newer delivery of a (provider, billing account, billing period) supersedes the older one,
 which stays in raw and in the ledger, marked not current (see `_supersede` for parts of one
-delivery and Azure's complementary actual/amortized exports). Bad files are quarantined (ledger row with the reason) and never
-stop good files from loading.
+delivery and Azure's complementary actual/amortized exports). Bad files are quarantined (ledger
+row with the reason) and never stop good files from loading.
 """
 
 from __future__ import annotations
@@ -168,7 +168,8 @@ def _csv_source(det: Detection) -> tuple[str, list]:
 
 def _parquet_select(con: duckdb.DuckDBPyConnection, path: Path, det: Detection) -> tuple[str, list]:
     described = con.execute(
-        "select column_name, column_type from (describe select * from read_parquet(?, hive_partitioning = false))",
+        "select column_name, column_type from "
+        "(describe select * from read_parquet(?, hive_partitioning = false))",
         [str(path)],
     ).fetchall()
     exprs = []
@@ -179,7 +180,8 @@ def _parquet_select(con: duckdb.DuckDBPyConnection, path: Path, det: Detection) 
             for sub in GCP_STRUCTS[snake]:
                 if f"{sub} " in ctype or f'"{sub}"' in ctype:
                     exprs.append(
-                        f"to_json({q}.{quote_ident(sub)})::varchar as {quote_ident(snake + '_' + sub)}"
+                        f"to_json({q}.{quote_ident(sub)})::varchar as "
+                        f"{quote_ident(snake + '_' + sub)}"
                         if sub in ("labels", "ancestors")
                         else f"cast({q}.{quote_ident(sub)} as varchar) as "
                         f"{quote_ident(snake + '_' + sub)}"
@@ -381,7 +383,8 @@ def _validate(con, path: Path, det: Detection, spec: FamilySpec, file_id: str) -
         if bad:
             raise BadInputError(path, "has a row with no billing account id.", row=bad[0])
         mixed = con.execute(
-            f"select _billing_account_id, _billing_period, string_agg(distinct _currency, ', ' order by _currency) "
+            "select _billing_account_id, _billing_period, "
+            "string_agg(distinct _currency, ', ' order by _currency) "
             f"from raw.{table} where _file_id = ? group by all "
             "having count(distinct _currency) > 1 limit 1",
             [file_id],
@@ -530,7 +533,8 @@ def _load_detected(con, path, det, spec, file_id, base, now, stage) -> FileOutco
     slice_dicts = []
     for provider, account, period, currency, n, b_total, e_total in slices:
         con.execute(
-            "insert into meta.deliveries values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, null, ?)",
+            "insert into meta.deliveries "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, true, null, ?)",
             [file_id, str(path), str(path.parent), det.family, provider, account, period,
              dataset_type, currency, n, b_total, e_total, now],
         )

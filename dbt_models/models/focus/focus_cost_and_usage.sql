@@ -5,20 +5,21 @@
                     'int_focus__focus_files'] -%}
 with unioned as (
     {%- for m in mappings %}
-    select {{ focus_select_all() }}
-    from {{ ref(m) }}
-    {% if not loop.last %}union all{% endif %}
+        select {{ focus_select_all() }}
+        from {{ ref(m) }}
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
 final as (
-    select * replace (
-        {{ focus_unit('"PricingUnit"') }} as "PricingUnit",
-        {{ focus_unit('"ConsumedUnit"') }} as "ConsumedUnit",
-        {{ focus_unit('"CommitmentDiscountUnit"') }} as "CommitmentDiscountUnit",
-        "PricingUnit" as "x_PricingUnit",
-        "ConsumedUnit" as "x_ConsumedUnit"
-    )
+    select
+        * replace (
+            {{ focus_unit('"PricingUnit"') }} as "PricingUnit",
+            {{ focus_unit('"ConsumedUnit"') }} as "ConsumedUnit",
+            {{ focus_unit('"CommitmentDiscountUnit"') }} as "CommitmentDiscountUnit",
+            "PricingUnit" as "x_PricingUnit",
+            "ConsumedUnit" as "x_ConsumedUnit"
+        )
     from unioned
 )
 

@@ -53,10 +53,11 @@ joined as (
         f.focus_rows
     from source_totals as s
     full outer join focus_totals as f
-        on s.provider = f.provider
-        and s.billing_account_id = f.billing_account_id
-        and s.billing_period = f.billing_period
-        and s.currency = f.currency
+        on
+            s.provider = f.provider
+            and s.billing_account_id = f.billing_account_id
+            and s.billing_period = f.billing_period
+            and s.currency = f.currency
 ),
 
 final as (
@@ -70,7 +71,8 @@ final as (
             when focus_rows is null then 'source_without_focus'
             when has_billed_basis and coalesce(focus_billed_total, 0) <> source_billed_total
                 then 'billed_mismatch'
-            when has_effective_basis
+            when
+                has_effective_basis
                 and coalesce(focus_effective_total, 0) <> source_effective_total
                 then 'effective_mismatch'
             else 'reconciled'

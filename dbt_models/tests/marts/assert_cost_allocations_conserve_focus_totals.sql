@@ -45,12 +45,14 @@ select
     a.row_count as allocated_rows
 from focus as f
 full outer join allocations as a
-    on f.provider = a.provider
-    and f.billing_account_id is not distinct from a.billing_account_id
-    and f.sub_account_id is not distinct from a.sub_account_id
-    and f.billing_period is not distinct from a.billing_period
-    and f.billing_currency is not distinct from a.billing_currency
-where f.provider is null
+    on
+        f.provider = a.provider
+        and f.billing_account_id is not distinct from a.billing_account_id
+        and f.sub_account_id is not distinct from a.sub_account_id
+        and f.billing_period is not distinct from a.billing_period
+        and f.billing_currency is not distinct from a.billing_currency
+where
+    f.provider is null
     or a.provider is null
     or f.billed_cost <> a.billed_cost
     or f.effective_cost <> a.effective_cost

@@ -1,7 +1,8 @@
 -- Each finding covers part of one month and of its idle run; idle days fit in the period.
 select *
 from {{ ref('fct_idle_waste') }}
-where period_start > period_end
+where
+    period_start > period_end
     or {{ month_start('period_start') }} <> billing_month
     or {{ month_start('period_end') }} <> billing_month
     or period_start < idle_run_start

@@ -29,7 +29,8 @@ select
     p.effective_cost as allocated_effective_cost
 from focus as f
 left join pieces as p on f.focus_row_id = p.focus_row_id
-where p.focus_row_id is null
+where
+    p.focus_row_id is null
     or p.total_share <> 1
     or p.billed_cost <> f.billed_cost
     or p.effective_cost <> f.effective_cost

@@ -62,38 +62,56 @@ provider_weights as (
 
 candidates as (
     -- basis_rank: the most specific basis available for the row wins.
-    select s.focus_row_id, w.team, w.direct_cost as weight, 1 as basis_rank,
+    select
+        s.focus_row_id,
+        w.team,
+        w.direct_cost as weight,
+        1 as basis_rank,
         'sub_account' as split_basis
     from shared_rows as s
     inner join sub_account_weights as w
-        on s.provider = w.provider
-        and s.billing_period = w.billing_period
-        and s.billing_currency = w.billing_currency
-        and s.sub_account_id = w.sub_account_id
+        on
+            s.provider = w.provider
+            and s.billing_period = w.billing_period
+            and s.billing_currency = w.billing_currency
+            and s.sub_account_id = w.sub_account_id
     where s.split_method = 'proportional_sub_account'
 
     union all
 
-    select s.focus_row_id, w.team, w.direct_cost as weight, 2 as basis_rank,
+    select
+        s.focus_row_id,
+        w.team,
+        w.direct_cost as weight,
+        2 as basis_rank,
         'provider' as split_basis
     from shared_rows as s
     inner join provider_weights as w
-        on s.provider = w.provider
-        and s.billing_period = w.billing_period
-        and s.billing_currency = w.billing_currency
+        on
+            s.provider = w.provider
+            and s.billing_period = w.billing_period
+            and s.billing_currency = w.billing_currency
     where s.split_method in ('proportional', 'proportional_sub_account')
 
     union all
 
-    select s.focus_row_id, f.team, cast(f.share as {{ money_type() }}) as weight,
-        1 as basis_rank, 'fixed' as split_basis
+    select
+        s.focus_row_id,
+        f.team,
+        cast(f.share as {{ money_type() }}) as weight,
+        1 as basis_rank,
+        'fixed' as split_basis
     from shared_rows as s
     inner join fixed_shares as f on s.shared_rule_id = f.rule_id
     where s.split_method = 'fixed'
 
     union all
 
-    select s.focus_row_id, r.team, cast(1 as {{ money_type() }}) as weight, 3 as basis_rank,
+    select
+        s.focus_row_id,
+        r.team,
+        cast(1 as {{ money_type() }}) as weight,
+        3 as basis_rank,
         'even' as split_basis
     from shared_rows as s
     cross join recipients as r
@@ -111,7 +129,7 @@ shares as (
         -- The share is a ratio, not money: rounded to the 10 decimals money_mul keeps.
         cast(round(weight / sum(weight) over (partition by focus_row_id), 10) as decimal(38, 10))
             as rounded_share,
-        row_number() over (partition by focus_row_id order by weight desc, team) as share_rank
+        row_number() over (partition by focus_row_id order by weight desc, team asc) as share_rank
     from chosen
 ),
 
@@ -155,14 +173,23 @@ final as (
         focus_row_id,
         team,
         split_basis,
-        cast(case when share_rank = 1 then 1 - other_share else rounded_share end
-            as decimal(38, 10)) as allocation_share,
-        cast(case when share_rank = 1 then billed_cost - other_billed else billed_piece end
-            as {{ money_type() }}) as billed_cost,
-        cast(case when share_rank = 1 then effective_cost - other_effective
-            else effective_piece end as {{ money_type() }}) as effective_cost,
-        cast(case when share_rank = 1 then list_cost - other_list else list_piece end
-            as {{ money_type() }}) as list_cost,
+        cast(
+            case when share_rank = 1 then 1 - other_share else rounded_share end
+            as decimal(38, 10)
+        ) as allocation_share,
+        cast(
+            case when share_rank = 1 then billed_cost - other_billed else billed_piece end
+            as {{ money_type() }}
+        ) as billed_cost,
+        cast(case
+            when share_rank = 1 then effective_cost - other_effective
+            else effective_piece
+        end as 
+        {{ money_type() }}) as effective_cost,
+        cast(
+            case when share_rank = 1 then list_cost - other_list else list_piece end
+            as {{ money_type() }}
+        ) as list_cost,
         cast(case
             when pricing_quantity is null then null
             when share_rank = 1 then pricing_quantity - other_quantity

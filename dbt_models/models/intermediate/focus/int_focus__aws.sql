@@ -9,32 +9,40 @@ with line_items as (
 ),
 
 services as (
-    select * from {{ ref('service_categories') }} where provider = 'aws'
+    select * from {{ ref('service_categories') }}
+    where provider = 'aws'
 ),
 
 classified as (
     select
         li.*,
         case
-            when li.line_item_type in ('SavingsPlanCoveredUsage', 'SavingsPlanRecurringFee',
-                                       'SavingsPlanUpfrontFee') then li.savings_plan_arn
+            when li.line_item_type in (
+                'SavingsPlanCoveredUsage', 'SavingsPlanRecurringFee',
+                'SavingsPlanUpfrontFee'
+            ) then li.savings_plan_arn
             when li.line_item_type in ('DiscountedUsage', 'RIFee') then li.reservation_arn
             when li.line_item_type = 'Fee' then li.reservation_arn
         end as commitment_id,
         case
             when li.line_item_type like 'SavingsPlan%' then 'Spend'
-            when li.line_item_type in ('DiscountedUsage', 'RIFee')
+            when
+                li.line_item_type in ('DiscountedUsage', 'RIFee')
                 or (li.line_item_type = 'Fee' and li.reservation_arn is not null) then 'Usage'
         end as commitment_category,
         case
             when li.line_item_type in ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')
                 then 'Usage'
-            when li.line_item_type in ('RIFee', 'Fee', 'SavingsPlanRecurringFee',
-                                       'SavingsPlanUpfrontFee') then 'Purchase'
+            when li.line_item_type in (
+                'RIFee', 'Fee', 'SavingsPlanRecurringFee',
+                'SavingsPlanUpfrontFee'
+            ) then 'Purchase'
             when li.line_item_type = 'Tax' then 'Tax'
-            when li.line_item_type in ('Credit', 'EdpDiscount', 'PrivateRateDiscount',
-                                       'BundledDiscount', 'RiVolumeDiscount', 'Discount',
-                                       'SppDiscount', 'DistributorDiscount') then 'Credit'
+            when li.line_item_type in (
+                'Credit', 'EdpDiscount', 'PrivateRateDiscount',
+                'BundledDiscount', 'RiVolumeDiscount', 'Discount',
+                'SppDiscount', 'DistributorDiscount'
+            ) then 'Credit'
             when li.line_item_type = 'Refund' then 'Usage'
             else 'Adjustment'
         end as charge_category,
@@ -79,7 +87,8 @@ unused_rows as (
         case
             when line_item_type = 'SavingsPlanRecurringFee'
                 then savings_plan_total_commitment - coalesce(savings_plan_used_commitment, 0)
-            else coalesce(reservation_unused_amortized_upfront_fee, 0)
+            else
+                coalesce(reservation_unused_amortized_upfront_fee, 0)
                 + coalesce(reservation_unused_recurring_fee, 0)
         end as effective_cost,
         'Unused' as commitment_status
@@ -88,7 +97,8 @@ unused_rows as (
 ),
 
 unused_nonzero as (
-    select * replace ('Usage' as charge_category) from unused_rows where effective_cost <> 0
+    select * replace ('Usage' as charge_category) from unused_rows
+    where effective_cost <> 0
 ),
 
 -- Savings Plan negations should cancel covered usage exactly; whatever does not cancel is
@@ -108,8 +118,11 @@ negation_residual as (
 ),
 
 residual_rows as (
-    select c.* exclude (charge_category, charge_class, line_item_type, commitment_id,
-                        commitment_category),
+    select
+        c.* exclude (
+            charge_category, charge_class, line_item_type, commitment_id,
+            commitment_category
+        ),
         'Adjustment' as charge_category,
         cast(null as {{ dbt.type_string() }}) as charge_class,
         'SavingsPlanNegationResidual' as line_item_type,

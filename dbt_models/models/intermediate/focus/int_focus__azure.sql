@@ -8,11 +8,15 @@ with line_items as (
 ),
 
 services as (
-    select * from {{ ref('service_categories') }} where provider = 'azure'
+    select * from {{ ref('service_categories') }}
+    where provider = 'azure'
 ),
 
 slices_with_amortized as (
-    select distinct billing_account_id, billing_period, billing_currency
+    select distinct
+        billing_account_id,
+        billing_period,
+        billing_currency
     from line_items
     where dataset_type = 'amortized'
 ),
@@ -23,13 +27,17 @@ selected as (
         sa.billing_account_id is not null as has_amortized
     from line_items as li
     left join slices_with_amortized as sa
-        on sa.billing_account_id = li.billing_account_id
-        and sa.billing_period = li.billing_period
-        and sa.billing_currency is not distinct from li.billing_currency
-    where li.dataset_type = 'amortized'
+        on
+            sa.billing_account_id = li.billing_account_id
+            and sa.billing_period = li.billing_period
+            and sa.billing_currency is not distinct from li.billing_currency
+    where
+        li.dataset_type = 'amortized'
         or sa.billing_account_id is null
-        or (li.charge_type in ('Purchase', 'Refund')
-            and li.pricing_model in ('Reservation', 'SavingsPlan'))
+        or (
+            li.charge_type in ('Purchase', 'Refund')
+            and li.pricing_model in ('Reservation', 'SavingsPlan')
+        )
 ),
 
 classified as (
@@ -46,7 +54,8 @@ classified as (
             else 'Adjustment'
         end as charge_category,
         case
-            when lower(s.benefit_id) like '%/microsoft.billingbenefits/%'
+            when
+                lower(s.benefit_id) like '%/microsoft.billingbenefits/%'
                 or s.pricing_model = 'SavingsPlan' then 'Spend'
             when s.benefit_id is not null or s.pricing_model = 'Reservation' then 'Usage'
         end as commitment_category,
@@ -69,13 +78,15 @@ costed as (
     select
         *,
         case
-            when dataset_type = 'amortized' and is_commitment
+            when
+                dataset_type = 'amortized' and is_commitment
                 and charge_type in ('Usage', 'UnusedReservation', 'UnusedSavingsPlan')
                 then cast(0 as {{ money_type() }})
             else cost
         end as billed_cost,
         case
-            when has_amortized and dataset_type = 'actual' and is_commitment
+            when
+                has_amortized and dataset_type = 'actual' and is_commitment
                 and charge_type in ('Purchase', 'Refund') then cast(0 as {{ money_type() }})
             else cost
         end as effective_cost,

@@ -8,7 +8,10 @@ with line_items as (
 -- One ServiceName, one category: the seed's classification wins over the file's, so services
 -- that the provider's own data files under two categories are made consistent.
 service_names as (
-    select provider, service_name, min(service_category) as service_category,
+    select
+        provider,
+        service_name,
+        min(service_category) as service_category,
         min(service_subcategory) as service_subcategory
     from {{ ref('service_categories') }}
     group by provider, service_name

@@ -10,14 +10,16 @@ with line_items as (
 ),
 
 services as (
-    select * from {{ ref('service_categories') }} where provider = 'gcp'
+    select * from {{ ref('service_categories') }}
+    where provider = 'gcp'
 ),
 
 prepared as (
     select
         li.*,
         {{ credits_total('li.credits_json', types=in_row) }} as in_row_credits,
-        from_json(li.credits_json,
+        from_json(
+            li.credits_json,
             '[{"name":"VARCHAR","amount":"VARCHAR","full_name":"VARCHAR","id":"VARCHAR","type":"VARCHAR"}]')
             as credit_list,
         coalesce(s.service_name, li.service_description) as service_name,
@@ -28,7 +30,9 @@ prepared as (
         (
             select to_json(map_from_entries(list(struct_pack(k := k, v := v))))::varchar
             from (
-                select e.key as k, first(e.value) as v
+                select
+                    e.key as k,
+                    first(e.value) as v
                 from (
                     select unnest(from_json(li.labels_json, '[{"key":"VARCHAR","value":"VARCHAR"}]')) as e
                     union all
@@ -48,7 +52,7 @@ prepared as (
 classified as (
     select
         *,
-        cast(strptime(invoice_month, '%Y%m') as timestamp) as billing_period_start_at,
+        (strptime(invoice_month, '%Y%m'))::timestamp as billing_period_start_at,
         case
             when cost_type = 'tax' then 'Tax'
             when cost_type in ('adjustment', 'rounding_error', 'rounding error') then 'Adjustment'
@@ -57,14 +61,20 @@ classified as (
         end as charge_category,
         (
             select c.id from (select unnest(credit_list) as c)
-            where c.type in ('COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE',
-                             'FEE_UTILIZATION_OFFSET')
+            where
+                c.type in (
+                    'COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE',
+                    'FEE_UTILIZATION_OFFSET'
+                )
             limit 1
         ) as cud_id,
         (
             select c.type from (select unnest(credit_list) as c)
-            where c.type in ('COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE',
-                             'FEE_UTILIZATION_OFFSET')
+            where
+                c.type in (
+                    'COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE',
+                    'FEE_UTILIZATION_OFFSET'
+                )
             limit 1
         ) as cud_type
     from prepared
@@ -83,13 +93,15 @@ usage_rows as (
 credit_rows as (
     select
         c.* exclude (credit_list),
-        cast(cr.n as integer) as row_split,
+        (cr.n)::integer as row_split,
         cast(cr.credit.amount as {{ money_type() }}) as billed_cost,
         cast(cr.credit.amount as {{ money_type() }}) as effective_cost,
         cr.credit.type as credit_type
     from classified as c,
         lateral (
-            select unnest(c.credit_list) as credit, generate_subscripts(c.credit_list, 1) as n
+            select
+                unnest(c.credit_list) as credit,
+                generate_subscripts(c.credit_list, 1) as n
         ) as cr
     where coalesce(cr.credit.type, '') not in ({% for t in in_row %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %})
 ),

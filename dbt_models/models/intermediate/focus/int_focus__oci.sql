@@ -6,7 +6,8 @@ with line_items as (
 ),
 
 services as (
-    select * from {{ ref('service_categories') }} where provider = 'oci'
+    select * from {{ ref('service_categories') }}
+    where provider = 'oci'
 ),
 
 mapped as (

@@ -15,7 +15,7 @@ attribution_methods as (
 
 direct as (
     select
-        a.* exclude (split_method),
+        a.* exclude (a.split_method),
         cast(null as {{ dbt.type_string() }}) as split_basis,
         cast(1 as decimal(38, 10)) as allocation_share
     from attributed as a

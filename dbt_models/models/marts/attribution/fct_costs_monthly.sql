@@ -20,7 +20,8 @@ aggregated as (
         sum(list_cost) as list_cost,
         sum(pricing_quantity) as pricing_quantity
     from daily
-    group by billing_month, provider, team, ml_model, workload, service_category, service_name,
+    group by
+        billing_month, provider, team, ml_model, workload, service_category, service_name,
         pricing_unit, billing_currency
 ),
 

@@ -14,8 +14,8 @@ by_method as (
         count(*) as allocation_count,
         sum(effective_cost) as total_effective_cost,
         {%- for m in methods %}
-        sum(case when attribution_method = '{{ m }}' then effective_cost else 0 end)
-            as {{ m }}_cost,
+            sum(case when attribution_method = '{{ m }}' then effective_cost else 0 end)
+                as {{ m }}_cost,
         {%- endfor %}
         sum(case when ml_model <> 'none' then effective_cost else 0 end) as model_specific_cost,
         sum(case when workload_source <> 'default' then effective_cost else 0 end)
@@ -34,10 +34,10 @@ final as (
         allocation_count,
         cast(total_effective_cost as {{ money_type() }}) as total_effective_cost,
         {%- for m in methods %}
-        cast({{ m }}_cost as {{ money_type() }}) as {{ m }}_cost,
+            cast({{ m }}_cost as {{ money_type() }}) as {{ m }}_cost,
         {%- endfor %}
         {%- for m in methods %}
-        round(cast({{ m }}_cost / nullif(total_effective_cost, 0) as double), 6) as {{ m }}_share,
+            round(cast({{ m }}_cost / nullif(total_effective_cost, 0) as double), 6) as {{ m }}_share,
         {%- endfor %}
         round(cast(1 - unallocated_cost / nullif(total_effective_cost, 0) as double), 6)
             as coverage_share,
