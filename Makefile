@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install manifest demo test dev lint bench conformance clean
+.PHONY: install manifest demo test dev lint conformance clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ dev: manifest
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/sqlfluff lint dbt_models --processes 2
+
+# FOCUS conformance with the FinOps Foundation's focus-validator (own Python 3.12 venv).
+conformance: manifest
+	$(BIN)/python tools/conformance.py
 
 clean:
 	rm -rf data dbt_models/target dbt_models/logs .pytest_cache
