@@ -2,6 +2,7 @@
 
 
 import sys
+import sysconfig
 from pathlib import Path
 
 import dagster as dg
@@ -23,6 +24,8 @@ def mlcost_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 
 def dbt_resource() -> DbtCliResource:
     # The dbt beside this interpreter, so a venv that is not activated still works.
-    local = Path(sys.executable).parent / "dbt"
+    local = Path(sysconfig.get_path("scripts")) / "dbt"
+    if not local.exists():
+        local = Path(sys.prefix) / "bin" / "dbt"
     return DbtCliResource(project_dir=mlcost_dbt_project,
                           dbt_executable=str(local) if local.exists() else "dbt")
