@@ -34,7 +34,7 @@ focus_totals as (
         sum("EffectiveCost") as focus_effective_total,
         count(*) as focus_rows
     from {{ ref('focus_cost_and_usage') }}
-    group by 1, 2, 3, 4
+    group by "x_ProviderCode", "BillingAccountId", "x_BillingPeriod", "BillingCurrency"
 ),
 
 joined as (

@@ -89,8 +89,9 @@ workload_matches as (
         rule.rule_id
     from rule_keys as k
     inner join workload_rules as rule
-        on rule.provider in ('*', k.provider)
-        and lower({{ rule_value }}) like lower(rule.pattern)
+        on
+            rule.provider in ('*', k.provider)
+            and lower({{ rule_value }}) like lower(rule.pattern)
     qualify row_number() over (
         partition by {% for c in rule_keys %}k.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
         order by rule.priority, rule.rule_id
@@ -104,8 +105,9 @@ shared_matches as (
         rule.split_method
     from rule_keys as k
     inner join shared_cost_rules as rule
-        on rule.provider in ('*', k.provider)
-        and lower({{ rule_value }}) like lower(rule.pattern)
+        on
+            rule.provider in ('*', k.provider)
+            and lower({{ rule_value }}) like lower(rule.pattern)
     qualify row_number() over (
         partition by {% for c in rule_keys %}k.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %}
         order by rule.priority, rule.rule_id
@@ -113,7 +115,9 @@ shared_matches as (
 ),
 
 resource_keys as (
-    select distinct resource_id, resource_name
+    select distinct
+        resource_id,
+        resource_name
     from renamed
     where resource_id is not null
 ),
@@ -126,8 +130,9 @@ resource_model_matches as (
         m.team
     from resource_keys as k
     inner join ml_models as m
-        on m.match_resource_name
-        and lower(coalesce(k.resource_id, '') || ' ' || coalesce(k.resource_name, ''))
+        on
+            m.match_resource_name
+            and lower(coalesce(k.resource_id, '') || ' ' || coalesce(k.resource_name, ''))
             like '%' || lower(m.alias) || '%'
     -- The longest alias is the most specific.
     qualify row_number() over (
@@ -137,7 +142,9 @@ resource_model_matches as (
 ),
 
 model_owners as (
-    select distinct ml_model, team
+    select distinct
+        ml_model,
+        team
     from ml_models
 ),
 
@@ -162,26 +169,30 @@ joined as (
         coalesce(tm.team, rm.team) as resource_team
     from renamed as r
     left join tag_sets as t
-        on r.provider = t.provider
-        and r.tags_json = t.tags_json
+        on
+            r.provider = t.provider
+            and r.tags_json = t.tags_json
     left join account_team_map as acct_sub
-        on r.provider = acct_sub.provider
-        and r.sub_account_id = acct_sub.account_id
+        on
+            r.provider = acct_sub.provider
+            and r.sub_account_id = acct_sub.account_id
     -- The billing account is a fallback for rows without a sub account only: every AWS row
     -- carries the payer, whose team must not swallow the linked accounts' untagged cost.
     left join account_team_map as acct_bill
-        on r.provider = acct_bill.provider
-        and r.sub_account_id is null
-        and r.billing_account_id = acct_bill.account_id
+        on
+            r.provider = acct_bill.provider
+            and r.sub_account_id is null
+            and r.billing_account_id = acct_bill.account_id
     left join workload_matches as wm
         on {% for c in rule_keys %}r.{{ c }} is not distinct from wm.{{ c }}{% if not loop.last %}
-        and {% endif %}{% endfor %}
+            and {% endif %}{% endfor %}
     left join shared_matches as sm
         on {% for c in rule_keys %}r.{{ c }} is not distinct from sm.{{ c }}{% if not loop.last %}
-        and {% endif %}{% endfor %}
+            and {% endif %}{% endfor %}
     left join resource_model_matches as rm
-        on r.resource_id = rm.resource_id
-        and r.resource_name is not distinct from rm.resource_name
+        on
+            r.resource_id = rm.resource_id
+            and r.resource_name is not distinct from rm.resource_name
     left join model_owners as tm
         on t.tag_ml_model = tm.ml_model
 ),
@@ -191,7 +202,8 @@ attributed as (
         *,
         case
             -- A dedicated account (overrides_tags) corrects a tag naming another team.
-            when tag_team is not null and account_overrides_tags and account_team is not null
+            when
+                tag_team is not null and account_overrides_tags and account_team is not null
                 and tag_team <> account_team then 'account_map'
             when tag_team is not null and is_tag_team_alias then 'tag_alias'
             when tag_team is not null then 'tag'
@@ -203,7 +215,8 @@ attributed as (
         -- Commitment fees and unused commitment name the commitment as the last segment of
         -- CommitmentDiscountId (or of the fee's ResourceId, GCP); covered usage does too.
         case
-            when commitment_discount_status = 'Used'
+            when
+                commitment_discount_status = 'Used'
                 or commitment_discount_status = 'Unused'
                 or charge_category = 'Purchase'
                 then regexp_extract(coalesce(commitment_discount_id, resource_id), '[^/:]+$')
@@ -219,12 +232,13 @@ commitment_profiles as (
         billing_period,
         commitment_name,
         arg_max(coalesce(tag_ml_model, resource_ml_model, account_ml_model), list_cost)
-            filter (where coalesce(tag_ml_model, resource_ml_model, account_ml_model) is not null)
+        filter (where coalesce(tag_ml_model, resource_ml_model, account_ml_model) is not null)
             as covered_ml_model,
         arg_max(coalesce(tag_workload, rule_workload), list_cost)
-            filter (where coalesce(tag_workload, rule_workload) is not null) as covered_workload
+        filter (where coalesce(tag_workload, rule_workload) is not null) as covered_workload
     from attributed
-    where commitment_discount_status = 'Used'
+    where
+        commitment_discount_status = 'Used'
         and commitment_name is not null
     group by provider, billing_period, commitment_name
 ),
@@ -232,15 +246,17 @@ commitment_profiles as (
 profiled as (
     select
         a.*,
-        case when a.commitment_discount_status is distinct from 'Used' then p.covered_ml_model end
+        -- The condition is bracketed only so that sqlfluff parses IS DISTINCT FROM here.
+        case when (a.commitment_discount_status is distinct from 'Used') then p.covered_ml_model end
             as commitment_ml_model,
-        case when a.commitment_discount_status is distinct from 'Used' then p.covered_workload end
+        case when (a.commitment_discount_status is distinct from 'Used') then p.covered_workload end
             as commitment_workload
     from attributed as a
     left join commitment_profiles as p
-        on a.provider = p.provider
-        and a.billing_period = p.billing_period
-        and a.commitment_name = p.commitment_name
+        on
+            a.provider = p.provider
+            and a.billing_period = p.billing_period
+            and a.commitment_name = p.commitment_name
 ),
 
 final as (
@@ -275,8 +291,10 @@ final as (
         end as team,
         case
             when attribution_method = 'shared_split' then 'none'
-            else coalesce(tag_ml_model, commitment_ml_model, resource_ml_model, account_ml_model,
-                'none')
+            else coalesce(
+                tag_ml_model, commitment_ml_model, resource_ml_model, account_ml_model,
+                'none'
+            )
         end as ml_model,
         case
             when attribution_method = 'shared_split' then 'shared'

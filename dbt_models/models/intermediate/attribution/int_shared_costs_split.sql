@@ -181,11 +181,10 @@ final as (
             case when share_rank = 1 then billed_cost - other_billed else billed_piece end
             as {{ money_type() }}
         ) as billed_cost,
-        cast(case
-            when share_rank = 1 then effective_cost - other_effective
-            else effective_piece
-        end as 
-        {{ money_type() }}) as effective_cost,
+        cast(
+            case when share_rank = 1 then effective_cost - other_effective else effective_piece end
+            as {{ money_type() }}
+        ) as effective_cost,
         cast(
             case when share_rank = 1 then list_cost - other_list else list_piece end
             as {{ money_type() }}

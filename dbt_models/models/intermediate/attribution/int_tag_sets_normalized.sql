@@ -36,19 +36,20 @@ tag_sets as (
 
 tag_pairs as (
     select
-        provider,
-        tags_json,
-        pair.key as tag_key,
-        nullif(trim(pair.value), '') as tag_value
+        entries.provider,
+        entries.tags_json,
+        -- Bracket access to the struct fields: sqlfluff takes `pair.key` for a table reference.
+        entries.pair['key'] as tag_key,
+        nullif(trim(entries.pair['value']), '') as tag_value
     from (
         select
             provider,
             tags_json,
             -- Invalid JSON or non-object tags yield no pairs instead of failing the build.
-            unnest(map_entries(try_cast(try_cast(tags_json as json) as map(varchar, varchar))))
+            unnest(map_entries(try_cast(try_cast(tags_json as json) as map (varchar, varchar))))
                 as pair
         from tag_sets
-    )
+    ) as entries
 ),
 
 keyed as (
@@ -71,8 +72,9 @@ keyed as (
         ) as key_rank
     from tag_pairs as p
     inner join tag_key_aliases as k
-        on lower(p.tag_key) = lower(k.tag_key)
-        and k.provider in ('*', p.provider)
+        on
+            lower(p.tag_key) = lower(k.tag_key)
+            and k.provider in ('*', p.provider)
     where p.tag_value is not null
 ),
 
@@ -92,25 +94,30 @@ resolved as (
             when 'workload' then workload_aliases.workload
             when 'owner' then keyed.tag_value
         end as resolved_value,
+        -- The IS DISTINCT FROM results are bracketed only so that sqlfluff parses them.
         case keyed.attribute
-            when 'team' then keyed.tag_value is distinct from teams.team
-            when 'ml_model' then keyed.tag_value is distinct from ml_models.ml_model
-            when 'workload' then keyed.tag_value is distinct from workload_aliases.workload
+            when 'team' then (keyed.tag_value is distinct from teams.team)
+            when 'ml_model' then (keyed.tag_value is distinct from ml_models.ml_model)
+            when 'workload' then (keyed.tag_value is distinct from workload_aliases.workload)
             else false
         end as is_value_alias
     from keyed
     left join teams
-        on keyed.attribute = 'team'
-        and keyed.value_slug = teams.team
+        on
+            keyed.attribute = 'team'
+            and keyed.value_slug = teams.team
     left join team_aliases
-        on keyed.attribute = 'team'
-        and keyed.value_slug = regexp_replace(lower(team_aliases.alias), '[\s_]+', '-', 'g')
+        on
+            keyed.attribute = 'team'
+            and keyed.value_slug = regexp_replace(lower(team_aliases.alias), '[\s_]+', '-', 'g')
     left join ml_models
-        on keyed.attribute = 'ml_model'
-        and keyed.value_slug = regexp_replace(lower(ml_models.alias), '[\s_]+', '-', 'g')
+        on
+            keyed.attribute = 'ml_model'
+            and keyed.value_slug = regexp_replace(lower(ml_models.alias), '[\s_]+', '-', 'g')
     left join workload_aliases
-        on keyed.attribute = 'workload'
-        and keyed.value_snake = regexp_replace(lower(workload_aliases.alias), '[\s-]+', '_', 'g')
+        on
+            keyed.attribute = 'workload'
+            and keyed.value_snake = regexp_replace(lower(workload_aliases.alias), '[\s-]+', '_', 'g')
     where keyed.key_rank = 1
 ),
 
@@ -139,8 +146,10 @@ final as (
         tag_sets.provider,
         tag_sets.tags_json,
         max(case when best.attribute = 'team' then best.resolved_value end) as tag_team,
-        coalesce(bool_or(best.attribute = 'team' and (best.is_key_alias or best.is_value_alias)),
-            false) as is_tag_team_alias,
+        coalesce(
+            bool_or(best.attribute = 'team' and (best.is_key_alias or best.is_value_alias)),
+            false
+        ) as is_tag_team_alias,
         coalesce(bool_or(best.attribute = 'team' and best.is_inherited), false)
             as is_tag_team_inherited,
         max(case when best.attribute = 'ml_model' then best.resolved_value end) as tag_ml_model,
@@ -149,11 +158,13 @@ final as (
         coalesce(max(owners.has_owner_tag), false) as has_owner_tag
     from tag_sets
     left join best
-        on tag_sets.provider = best.provider
-        and tag_sets.tags_json = best.tags_json
+        on
+            tag_sets.provider = best.provider
+            and tag_sets.tags_json = best.tags_json
     left join owners
-        on tag_sets.provider = owners.provider
-        and tag_sets.tags_json = owners.tags_json
+        on
+            tag_sets.provider = owners.provider
+            and tag_sets.tags_json = owners.tags_json
     group by tag_sets.provider, tag_sets.tags_json
 )
 

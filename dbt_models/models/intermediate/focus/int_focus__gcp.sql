@@ -26,24 +26,35 @@ prepared as (
         coalesce(s.service_category, 'Other') as service_category,
         coalesce(s.service_subcategory, 'Other (Other)') as service_subcategory,
         -- Labels: resource labels unprefixed (the user's scheme), project and system labels
-        -- carry a prefix so they never collide with them.
+        -- carry a prefix so they never collide with them. Struct fields are read with brackets
+        -- (`e['key']`, not `e.key`): sqlfluff takes a dotted name for a table reference.
         (
-            select to_json(map_from_entries(list(struct_pack(k := k, v := v))))::varchar
+            select to_json(map_from_entries(list(struct_pack(k := labels.k, v := labels.v))))::varchar
             from (
                 select
-                    e.key as k,
-                    first(e.value) as v
+                    all_labels.e['key'] as k,
+                    first(all_labels.e['value']) as v
                 from (
                     select unnest(from_json(li.labels_json, '[{"key":"VARCHAR","value":"VARCHAR"}]')) as e
                     union all
-                    select struct_pack(key := 'gcp-project/' || x.key, value := x.value)
+                    select
+                        struct_pack(
+                            key := 'gcp-project/' || project_labels.x['key'],
+                            value := project_labels.x['value']
+                        )
                     from (select unnest(from_json(li.project_labels_json, '[{"key":"VARCHAR","value":"VARCHAR"}]')) as x)
+                        as project_labels
                     union all
-                    select struct_pack(key := 'gcp-system/' || x.key, value := x.value)
+                    select
+                        struct_pack(
+                            key := 'gcp-system/' || system_labels.x['key'],
+                            value := system_labels.x['value']
+                        )
                     from (select unnest(from_json(li.system_labels_json, '[{"key":"VARCHAR","value":"VARCHAR"}]')) as x)
-                )
-                group by e.key
-            )
+                        as system_labels
+                ) as all_labels
+                group by all_labels.e['key']
+            ) as labels
         ) as tags_json_built
     from line_items as li
     left join services as s on s.service_key = li.service_description
@@ -59,24 +70,21 @@ classified as (
             when sku_description like 'Commitment%' then 'Purchase'
             else 'Usage'
         end as charge_category,
-        (
-            select c.id from (select unnest(credit_list) as c)
-            where
-                c.type in (
-                    'COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE',
-                    'FEE_UTILIZATION_OFFSET'
-                )
-            limit 1
-        ) as cud_id,
-        (
-            select c.type from (select unnest(credit_list) as c)
-            where
-                c.type in (
-                    'COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE',
-                    'FEE_UTILIZATION_OFFSET'
-                )
-            limit 1
-        ) as cud_type
+        -- The first committed-use credit in the row's credit list, in list order.
+        list_filter(
+            credit_list,
+            lambda c: c['type'] in (
+                'COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE',
+                'FEE_UTILIZATION_OFFSET'
+            )
+        )[1]['id'] as cud_id,
+        list_filter(
+            credit_list,
+            lambda c: c['type'] in (
+                'COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE',
+                'FEE_UTILIZATION_OFFSET'
+            )
+        )[1]['type'] as cud_type
     from prepared
 ),
 
@@ -92,18 +100,18 @@ usage_rows as (
 
 credit_rows as (
     select
-        c.* exclude (credit_list),
+        c.* exclude (c.credit_list),
         (cr.n)::integer as row_split,
-        cast(cr.credit.amount as {{ money_type() }}) as billed_cost,
-        cast(cr.credit.amount as {{ money_type() }}) as effective_cost,
-        cr.credit.type as credit_type
+        cast(cr.credit['amount'] as {{ money_type() }}) as billed_cost,
+        cast(cr.credit['amount'] as {{ money_type() }}) as effective_cost,
+        cr.credit['type'] as credit_type
     from classified as c,
         lateral (
             select
                 unnest(c.credit_list) as credit,
                 generate_subscripts(c.credit_list, 1) as n
         ) as cr
-    where coalesce(cr.credit.type, '') not in ({% for t in in_row %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %})
+    where coalesce(cr.credit['type'], '') not in ({% for t in in_row %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %})
 ),
 
 all_rows as (

@@ -24,7 +24,9 @@ direct as (
 
 split as (
     select
-        a.* exclude (split_method, team, billed_cost, effective_cost, list_cost, pricing_quantity),
+        a.* exclude (
+            a.split_method, a.team, a.billed_cost, a.effective_cost, a.list_cost, a.pricing_quantity
+        ),
         p.team,
         p.billed_cost,
         p.effective_cost,

@@ -24,7 +24,7 @@ final as (
                 partition by fiscal_quarter, team order by loaded_at desc, file_id desc
             ) as rn
         from renamed
-    )
+    ) as ranked
     where rn = 1
 )
 

@@ -26,7 +26,7 @@ final as (
                 order by loaded_at desc, file_id desc
             ) as rn
         from renamed
-    )
+    ) as ranked
     where rn = 1
 )
 
