@@ -198,10 +198,28 @@ def _parquet_select(con: duckdb.DuckDBPyConnection, path: Path, det: Detection) 
     return sql, [str(path)]
 
 
+# Top-level keys of the GCP billing export. BigQuery's JSON export omits NULL fields, so the
+# first line alone does not say which keys the file has: read all of these, plus any other
+# key the first line shows.
+GCP_TOP_LEVEL = ("billing_account_id", "service", "sku", "usage_start_time", "usage_end_time",
+                 "project", "labels", "system_labels", "location", "resource", "tags",
+                 "export_time", "cost", "cost_at_list", "currency", "currency_conversion_rate",
+                 "usage", "credits", "invoice", "cost_type", "adjustment_info",
+                 "transaction_type", "seller_name", "price", "subscription",
+                 "cost_at_effective_price_default", "consumption_model")
+
+
+def _ndjson_keys(det: Detection) -> list[tuple[str, str]]:
+    pairs = dict(zip(det.columns, det.canonical, strict=True))
+    for key in GCP_TOP_LEVEL:
+        pairs.setdefault(key, key)
+    return list(pairs.items())
+
+
 def _ndjson_select(det: Detection) -> tuple[str, list]:
     exprs = []
     params: list = []
-    for raw_name, snake in zip(det.columns, det.canonical, strict=True):
+    for raw_name, snake in _ndjson_keys(det):
         if snake in GCP_STRUCTS:
             for sub in GCP_STRUCTS[snake]:
                 fn = "json_extract" if sub in ("labels", "ancestors") else "json_extract_string"
@@ -315,7 +333,9 @@ def _csv_strict(con, path: Path, base: str, params: list) -> bool:
 
 def _gcp_flat_names(det: Detection) -> set[str]:
     names = set()
-    for snake in det.canonical:
+    keys = [snake for _, snake in _ndjson_keys(det)] if det.source_format == "ndjson" \
+        else det.canonical
+    for snake in keys:
         if snake in GCP_STRUCTS:
             names.update(f"{snake}_{sub}" for sub in GCP_STRUCTS[snake])
         else:
@@ -516,6 +536,12 @@ def _load_detected(con, path, det, spec, file_id, base, now, stage) -> FileOutco
     )
     rows = _validate(con, path, det, spec, file_id)
     dataset_type = _dataset_type(con, det, spec, file_id)
+    if det.family == "gcp_billing" and det.source_format == "ndjson":
+        # Only the resource-level (detailed) export carries resource names on any row.
+        (n_resource,) = con.execute(
+            "select count(*) from raw.gcp_billing where _file_id = ? and "
+            "coalesce(resource_name, resource_global_name) is not null", [file_id]).fetchone()
+        det.schema_version = "detailed" if n_resource else "standard"
     billed = spec.billed_expr or "null"
     effective = spec.effective_expr or "null"
     if det.family == "azure_cost_details":

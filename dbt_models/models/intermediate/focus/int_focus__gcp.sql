@@ -88,14 +88,95 @@ classified as (
     from prepared
 ),
 
-usage_rows as (
+billed_rows as (
     select
-        *,
+        classified.*,
         0 as row_split,
-        cost + in_row_credits as billed_cost,
-        cost + in_row_credits as effective_cost,
+        classified.cost + classified.in_row_credits as billed_cost,
+        -{{ credits_total('classified.credits_json', types=['COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE', 'FEE_UTILIZATION_OFFSET']) }}
+            as cud_weight,
+        coalesce(classified.region, 'global') as cud_pool_region,
         cast(null as {{ dbt.type_string() }}) as credit_type
     from classified
+),
+
+-- Committed use discounts, amortized: GCP bills the commitment as a monthly fee SKU
+-- ("Commitment v1: ...") and credits the covered usage. In FOCUS the fee is a Purchase with
+-- EffectiveCost 0, and its cost moves onto the usage it covered, in proportion to each row's
+-- CUD credit, per billing account, invoice month, region and currency. The largest row takes
+-- the rounding remainder so the fee is conserved exactly. A fee with no covered usage in its
+-- pool becomes an Unused commitment row.
+cud_pools as (
+    select
+        billing_account_id,
+        invoice_month,
+        cud_pool_region,
+        currency,
+        sum(case when charge_category = 'Purchase' then billed_cost end) as fee_total,
+        sum(case when charge_category = 'Usage' and cud_id is not null then cud_weight end)
+            as weight_total
+    from billed_rows
+    group by billing_account_id, invoice_month, cud_pool_region, currency
+),
+
+cud_shares as (
+    select
+        b.billing_account_id,
+        b.file_id,
+        b.source_row_number,
+        p.fee_total,
+        {{ money_mul('p.fee_total', 'cast(b.cud_weight / p.weight_total as decimal(38, 10))') }}
+            as rounded_share,
+        row_number() over (
+            partition by b.billing_account_id, b.invoice_month, b.cud_pool_region, b.currency
+            order by b.cud_weight desc, b.file_id asc, b.source_row_number asc
+        ) as share_rank,
+        sum({{ money_mul('p.fee_total', 'cast(b.cud_weight / p.weight_total as decimal(38, 10))') }}) over (
+            partition by b.billing_account_id, b.invoice_month, b.cud_pool_region, b.currency
+        ) as rounded_total
+    from billed_rows as b
+    inner join cud_pools as p
+        on
+            b.billing_account_id = p.billing_account_id
+            and b.invoice_month = p.invoice_month
+            and b.cud_pool_region = p.cud_pool_region
+            and b.currency = p.currency
+    where
+        b.charge_category = 'Usage' and b.cud_id is not null
+        and p.fee_total is not null and p.weight_total > 0
+),
+
+usage_rows as (
+    select
+        b.*,
+        case
+            when b.charge_category = 'Purchase' then cast(0 as {{ money_type() }})
+            when sh.share_rank = 1
+                then b.billed_cost + sh.rounded_share + (sh.fee_total - sh.rounded_total)
+            when sh.share_rank is not null then b.billed_cost + sh.rounded_share
+            else b.billed_cost
+        end as effective_cost,
+        cast(null as {{ dbt.type_string() }}) as commitment_status
+    from billed_rows as b
+    left join cud_shares as sh
+        on b.file_id = sh.file_id and b.source_row_number = sh.source_row_number
+),
+
+unused_cud_rows as (
+    select
+        b.* exclude (row_split, billed_cost),
+        999 as row_split,
+        cast(0 as {{ money_type() }}) as billed_cost,
+        b.billed_cost as effective_cost,
+        'Unused' as commitment_status
+    from billed_rows as b
+    inner join cud_pools as p
+        on
+            b.billing_account_id = p.billing_account_id
+            and b.invoice_month = p.invoice_month
+            and b.cud_pool_region = p.cud_pool_region
+            and b.currency = p.currency
+    where b.charge_category = 'Purchase' and coalesce(p.weight_total, 0) = 0
 ),
 
 credit_rows as (
@@ -117,6 +198,8 @@ credit_rows as (
 all_rows as (
     select * exclude (credit_list) from usage_rows
     union all by name
+    select * exclude (credit_list) replace ('Usage' as charge_category) from unused_cud_rows
+    union all by name
     select * replace ('Credit' as charge_category) from credit_rows
 ),
 
@@ -132,16 +215,16 @@ mapped as (
             'BillingPeriodStart': 'billing_period_start_at',
             'ChargeCategory': 'charge_category',
             'ChargeClass': "case when charge_category in ('Adjustment', 'Credit') and usage_start_at < billing_period_start_at then 'Correction' end",
-            'ChargeDescription': "case when row_split > 0 then 'Credit ' || coalesce(credit_type, '') || ': ' || coalesce(sku_description, '') else sku_description end",
-            'ChargeFrequency': "case when charge_category = 'Purchase' then 'Recurring' when charge_category = 'Usage' then 'Usage-Based' when charge_category = 'Tax' then 'Recurring' else 'One-Time' end",
+            'ChargeDescription': "case when row_split = 999 then 'Unused commitment: ' || coalesce(sku_description, '') when row_split > 0 then 'Credit ' || coalesce(credit_type, '') || ': ' || coalesce(sku_description, '') else sku_description end",
+            'ChargeFrequency': "case when charge_category = 'Purchase' or row_split = 999 then 'Recurring' when charge_category = 'Usage' then 'Usage-Based' when charge_category = 'Tax' then 'Recurring' else 'One-Time' end",
             'ChargePeriodEnd': 'usage_end_at',
             'ChargePeriodStart': 'usage_start_at',
-            'CommitmentDiscountCategory': "case when row_split = 0 and charge_category = 'Usage' and cud_id is not null then case when cud_type = 'COMMITTED_USAGE_DISCOUNT' then 'Usage' else 'Spend' end end",
-            'CommitmentDiscountId': "case when row_split = 0 and charge_category = 'Usage' then cud_id end",
-            'CommitmentDiscountStatus': "case when row_split = 0 and charge_category = 'Usage' and cud_id is not null then 'Used' end",
-            'CommitmentDiscountType': "case when row_split = 0 and charge_category = 'Usage' and cud_id is not null then 'Committed Use Discount' end",
-            'CommitmentDiscountQuantity': "case when row_split = 0 and charge_category = 'Usage' and cud_id is not null then usage_amount_in_pricing_units end",
-            'CommitmentDiscountUnit': "case when row_split = 0 and charge_category = 'Usage' and cud_id is not null and usage_amount_in_pricing_units is not null then coalesce(usage_pricing_unit, 'Units') end",
+            'CommitmentDiscountCategory': "case when row_split = 999 then 'Usage' when row_split = 0 and charge_category = 'Usage' and cud_id is not null then case when cud_type = 'COMMITTED_USAGE_DISCOUNT' then 'Usage' else 'Spend' end end",
+            'CommitmentDiscountId': "case when row_split = 999 then sku_id when row_split = 0 and charge_category = 'Usage' then cud_id end",
+            'CommitmentDiscountStatus': "case when row_split = 999 then 'Unused' when row_split = 0 and charge_category = 'Usage' and cud_id is not null then 'Used' end",
+            'CommitmentDiscountType': "case when row_split = 999 then 'Committed Use Discount' when row_split = 0 and charge_category = 'Usage' and cud_id is not null then 'Committed Use Discount' end",
+            'CommitmentDiscountQuantity': "case when row_split = 999 then coalesce(usage_amount_in_pricing_units, usage_amount, 1) when row_split = 0 and charge_category = 'Usage' and cud_id is not null then usage_amount_in_pricing_units end",
+            'CommitmentDiscountUnit': "case when row_split = 999 then coalesce(usage_pricing_unit, usage_unit, 'Units') when row_split = 0 and charge_category = 'Usage' and cud_id is not null and usage_amount_in_pricing_units is not null then coalesce(usage_pricing_unit, 'Units') end",
             'ConsumedQuantity': "case when row_split = 0 and charge_category = 'Usage' then usage_amount end",
             'ConsumedUnit': "case when row_split = 0 and charge_category = 'Usage' and usage_amount is not null then coalesce(usage_unit, 'Units') end",
             'ContractedCost': "case when row_split = 0 and charge_category in ('Usage', 'Purchase') then cost else billed_cost end",
@@ -149,9 +232,9 @@ mapped as (
             'InvoiceIssuerName': invoice_issuer("'Google Cloud'", 'seller_name'),
             'x_InvoiceIssuerEntity': "coalesce(seller_name, 'Google LLC')",
             'ListCost': "case when row_split = 0 and charge_category in ('Usage', 'Purchase') then coalesce(cost_at_list, cost) else billed_cost end",
-            'PricingCategory': "case when row_split > 0 or charge_category in ('Tax', 'Credit', 'Adjustment') then null when charge_category = 'Purchase' then 'Standard' when cud_id is not null then 'Committed' when lower(sku_description) like '%spot%' or lower(sku_description) like '%preemptible%' then 'Dynamic' else 'Standard' end",
-            'PricingQuantity': "case when row_split = 0 and charge_category in ('Usage', 'Purchase') then coalesce(usage_amount_in_pricing_units, usage_amount, 1) end",
-            'PricingUnit': "case when row_split = 0 and charge_category in ('Usage', 'Purchase') then coalesce(usage_pricing_unit, usage_unit, 'Units') end",
+            'PricingCategory': "case when row_split = 999 then 'Committed' when row_split > 0 or charge_category in ('Tax', 'Credit', 'Adjustment') then null when charge_category = 'Purchase' then 'Standard' when cud_id is not null then 'Committed' when lower(sku_description) like '%spot%' or lower(sku_description) like '%preemptible%' then 'Dynamic' else 'Standard' end",
+            'PricingQuantity': "case when row_split in (0, 999) and charge_category in ('Usage', 'Purchase') then coalesce(usage_amount_in_pricing_units, usage_amount, 1) end",
+            'PricingUnit': "case when row_split in (0, 999) and charge_category in ('Usage', 'Purchase') then coalesce(usage_pricing_unit, usage_unit, 'Units') end",
             'ProviderName': "'Google Cloud'",
             'PublisherName': "coalesce(seller_name, 'Google Cloud')",
             'RegionId': 'region',
