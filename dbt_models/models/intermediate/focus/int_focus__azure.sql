@@ -1,7 +1,8 @@
 {#- Azure cost details (EA/MCA, actual/amortized) -> FOCUS 1.2, following Microsoft's FinOps
     toolkit conversion: keep every amortized row, add the actual rows that purchase or refund a
     reservation/savings plan. With only actual data for a slice, every actual row is used and
-    EffectiveCost equals BilledCost (there is nothing to amortize with). Rules:
+    EffectiveCost equals BilledCost except on commitment purchases (0, as FOCUS requires; their
+    amortization needs the amortized export). Rules:
     docs/providers/azure.md. -#}
 with line_items as (
     select * from {{ ref('stg_azure_cost_details__line_items') }}
@@ -84,9 +85,12 @@ costed as (
                 then cast(0 as {{ money_type() }})
             else cost
         end as billed_cost,
+        -- A commitment purchase is never effective cost (FOCUS: its cost reaches EffectiveCost
+        -- through the usage it covers). With actual data only, that amortization is unknown, so
+        -- the reservation shows in BilledCost but not in EffectiveCost: load the amortized export.
         case
             when
-                has_amortized and dataset_type = 'actual' and is_commitment
+                dataset_type = 'actual' and is_commitment
                 and charge_type in ('Purchase', 'Refund') then cast(0 as {{ money_type() }})
             else cost
         end as effective_cost,
