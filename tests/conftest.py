@@ -61,3 +61,23 @@ def real_landing(tmp_path_factory) -> Path:
     dest = tmp_path_factory.mktemp("real") / "landing"
     shutil.copytree(REAL, dest)
     return dest
+
+
+# A small generated demo with a fixed window, so planted periods (and the assertions on them)
+# do not depend on today. Built once per session for the attribution and waste tests.
+DEMO = dict(months=4, seed=42, scale=0.25, end_month=__import__("datetime").date(2026, 9, 1))
+DEMO_DBT_SELECT = ["+fct_costs_monthly", "+rpt_attribution_coverage", "+fct_idle_waste"]
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> Path:
+    """Generate, ingest and `dbt build` the marts of the small demo; returns its folder
+    (`demo/landing`, `demo/ground_truth`, `wh.duckdb`)."""
+    from dagster_project.lib.generate import generate
+
+    base = tmp_path_factory.mktemp("mlcost-attribution-demo")
+    generate(base / "demo", **DEMO)
+    warehouse = build_warehouse(base, [base / "demo" / "landing"])
+    res = run_dbt(warehouse, base / "target", ["build", "--select", *DEMO_DBT_SELECT])
+    assert res.success, res.output[-4000:]
+    return base

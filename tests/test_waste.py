@@ -3,10 +3,6 @@ idle periods, with the pricing of findings checked against the allocation rows."
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,49 +10,6 @@ import duckdb
 import pytest
 
 from dagster_project.lib.scoring import WASTE_TYPES, score_waste
-
-REPO = Path(__file__).resolve().parents[1]
-DBT_DIR = REPO / "dbt_models"
-# Same demo and build as tests/test_attribution.py: whichever module runs first builds it.
-DEMO = dict(months=4, seed=42, scale=0.25, end_month=dt.date(2026, 9, 1))
-DBT_SELECT = ["+fct_costs_monthly", "+rpt_attribution_coverage", "+fct_idle_waste"]
-
-
-def build_demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Generate, ingest and `dbt build` once per session; later modules reuse the result."""
-    base = tmp_path_factory.getbasetemp() / "mlcost-attribution-demo"
-    done = base / "built.ok"
-    if done.exists():
-        return base
-    from dagster_project.lib.generate import generate
-    from dagster_project.lib.ingest.loader import ingest_landing
-
-    base.mkdir(parents=True, exist_ok=True)
-    generate(base / "demo", **DEMO)
-    warehouse = base / "wh.duckdb"
-    con = duckdb.connect(str(warehouse))
-    try:
-        ingest_landing(con, base / "demo" / "landing")
-    finally:
-        con.close()
-    # dbt runs in its own process: dbt-duckdb keeps its connection open for the life of the
-    # process, which would lock the warehouse against the tests' read-only connections.
-    proc = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "build",
-         "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-         "--target-path", str(base / "target"), "--log-path", str(base / "logs"),
-         "--select", *DBT_SELECT],
-        env={**os.environ, "MLCOST_WAREHOUSE": str(warehouse), "DBT_TARGET": "dev"},
-        capture_output=True, text=True, timeout=600, check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    done.touch()
-    return base
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo_warehouse(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -27,3 +27,14 @@ where true
     and r._billing_period < cast('{{ var("billing_period_end") }}' as date)
 {%- endif %}
 {%- endmacro %}
+
+{#- The lineage every staged row carries, from current_raw_rows(). -#}
+{% macro lineage_columns() -%}
+_file_id as file_id,
+        _row_number as source_row_number,
+        _source_path as source_path,
+        _source_format as source_format,
+        _schema_version as schema_version,
+        _loaded_at as loaded_at,
+        _billing_period as billing_period
+{%- endmacro %}

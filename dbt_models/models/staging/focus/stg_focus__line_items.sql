@@ -5,13 +5,7 @@ with source as (
 
 renamed as (
     select
-        _file_id as file_id,
-        _row_number as source_row_number,
-        _source_path as source_path,
-        _source_format as source_format,
-        _schema_version as schema_version,
-        _loaded_at as loaded_at,
-        _billing_period as billing_period,
+        {{ lineage_columns() }},
         _provider as provider_code,
         {{ nullif_blank('availability_zone') }} as availability_zone,
         {{ money('billed_cost') }} as billed_cost,
