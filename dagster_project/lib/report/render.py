@@ -236,6 +236,10 @@ def _coverage_section(
             "marts.rpt_attribution_coverage does not exist (attribution report not built)"
         )
     cols = _columns(con, "marts", "rpt_attribution_coverage")
+    methods = ["tag_cost", "tag_alias_cost", "account_map_cost", "resource_rule_cost",
+               "shared_split_cost", "unallocated_cost"]
+    if set(methods + ["total_effective_cost", "billing_month", "provider"]) <= set(cols):
+        return _coverage_summary(con, months), None
     rows = _rows(con, "SELECT * FROM marts.rpt_attribution_coverage")
     scope = "all rows"
     if "billing_month" in cols:
@@ -245,6 +249,37 @@ def _coverage_section(
         ]
         scope = "rows of the quarter's months"
     return {"columns": cols, "rows": rows[:50], "truncated": len(rows) > 50, "scope": scope}, None
+
+
+# Column order of the summary query below.
+COVERAGE_METHODS = ["Tags", "Account map", "Resource rule", "Shared split", "Unallocated"]
+
+
+def _coverage_summary(con: duckdb.DuckDBPyConnection, months: tuple[date, ...]) -> dict:
+    """The quarter per provider: how much effective cost each attribution method explains."""
+    rows = con.execute(
+        """SELECT provider, billing_currency, sum(total_effective_cost),
+                  sum(tag_cost + tag_alias_cost), sum(account_map_cost),
+                  sum(resource_rule_cost), sum(shared_split_cost), sum(unallocated_cost)
+            FROM marts.rpt_attribution_coverage
+            WHERE billing_month IN (?, ?, ?)
+            GROUP BY ALL ORDER BY 3 DESC""",
+        list(months),
+    ).fetchall()
+    out = []
+    for provider, currency, total, *parts in rows:
+        shares = [(_pct_of(p, total)) for p in parts]
+        out.append({"provider": provider, "currency": currency, "total": total,
+                    "shares": shares,
+                    "covered": _pct_of(total - (parts[-1] or Decimal(0)), total)})
+    return {"summary": out, "methods": COVERAGE_METHODS,
+            "scope": "effective cost of the quarter, by how its team was found"}
+
+
+def _pct_of(part: Decimal | None, total: Decimal | None) -> Decimal | None:
+    if part is None or not total:
+        return None
+    return (Decimal(part) * 100 / Decimal(total)).quantize(Decimal("0.1"))
 
 
 def _freshness(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[str, Any]], list[dict]]:
