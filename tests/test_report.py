@@ -230,3 +230,21 @@ def test_report_without_forecast_still_compares_with_budget(tmp_path):
     html = render_quarterly_report(con, "2024Q1", tmp_path).read_text()
     assert fmt.signed_money(actual - 1000, "USD") in html  # recsys vs budget
     assert "$1,000.00" in html and "no locked forecast" in html
+
+
+def test_attribution_coverage_summary_per_provider(tmp_path):
+    """With the attribution mart's real columns the report shows method shares of the quarter."""
+    con = make_db(duckdb.connect())
+    con.execute(
+        """CREATE TABLE marts.rpt_attribution_coverage AS
+           SELECT DATE '2025-08-01' AS billing_month, 'aws' AS provider, 'USD' AS billing_currency,
+                  200.0::DECIMAL(38,24) AS total_effective_cost, 100.0::DECIMAL(38,24) AS tag_cost,
+                  50.0::DECIMAL(38,24) AS tag_alias_cost, 30.0::DECIMAL(38,24) AS account_map_cost,
+                  0.0::DECIMAL(38,24) AS resource_rule_cost,
+                  10.0::DECIMAL(38,24) AS shared_split_cost,
+                  10.0::DECIMAL(38,24) AS unallocated_cost"""
+    )
+    html = render_quarterly_report(con, "2025Q3", tmp_path).read_text()
+    # tags 150/200 = 75.0 %, account map 15.0 %, shared 5.0 %, unallocated 5.0 %, attributed 95 %
+    for expected in ("75.0%", "15.0%", "5.0%", "95.0%"):
+        assert expected in html
