@@ -282,6 +282,32 @@ def write_csv(path: Path, header: list[str], rows: list[dict], encoding: str = "
             w.writerow([row.get(c, "") for c in header])
 
 
+# A FOCUS 1.2 file as the AWS FOCUS export writes it (with its x_ columns) and a FOCUS 1.3 file
+# (ServiceProviderName / HostProviderName); both pass through with their provider extensions.
+FOCUS_BASE = {
+    "BilledCost": "2.50", "EffectiveCost": "2.00", "ListCost": "3.00", "ContractedCost": "2.50",
+    "BillingCurrency": "USD", "BillingPeriodStart": "2026-01-01T00:00:00Z",
+    "BillingPeriodEnd": "2026-02-01T00:00:00Z", "ChargePeriodStart": "2026-01-03T00:00:00Z",
+    "ChargePeriodEnd": "2026-01-03T01:00:00Z", "ChargeCategory": "Usage",
+    "ChargeFrequency": "Usage-Based", "PricingQuantity": "1", "PricingUnit": "Hours",
+    "ServiceName": "Amazon SageMaker", "ServiceCategory": "AI and Machine Learning",
+    "ServiceSubcategory": "Machine Learning", "PublisherName": "AWS",
+    "InvoiceIssuerName": "Amazon Web Services, Inc.", "PricingCategory": "Standard",
+}
+FOCUS12_AWS = "900000000012"
+FOCUS12_HEADER = [*FOCUS_BASE, "ProviderName", "BillingAccountId", "BillingAccountType",
+                  "InvoiceId", "x_ServiceCode", "x_UsageType", "x_Operation"]
+FOCUS12_ROW = {**FOCUS_BASE, "ProviderName": "AWS", "BillingAccountId": FOCUS12_AWS,
+               "BillingAccountType": "Payer Account", "InvoiceId": "INV-1",
+               "x_ServiceCode": "AmazonSageMaker", "x_UsageType": "USE1-Host:ml.g5.xlarge",
+               "x_Operation": "RunInstance"}
+FOCUS13 = "900000000013"
+FOCUS13_HEADER = [*FOCUS12_HEADER[:-3], "ServiceProviderName", "HostProviderName"]
+FOCUS13_ROW = {**{k: v for k, v in FOCUS12_ROW.items() if not k.startswith("x_")},
+               "BillingAccountId": FOCUS13, "ServiceProviderName": "AWS",
+               "HostProviderName": "AWS"}
+
+
 @pytest.fixture(scope="module")
 def wh(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("focus_rules_gcp_azure_oci")
@@ -295,6 +321,8 @@ def wh(tmp_path_factory) -> Path:
               "utf-8-sig")
     write_csv(landing / "azure_mca/actual.csv", MCA_HEADER, [MCA_ROW], "utf-8-sig")
     write_csv(landing / "oci/reports_cost-csv_0000000001.csv", OCI_HEADER, OCI)
+    write_csv(landing / "focus12/part-0.csv", FOCUS12_HEADER, [FOCUS12_ROW])
+    write_csv(landing / "focus13/part-0.csv", FOCUS13_HEADER, [FOCUS13_ROW])
     warehouse = build_warehouse(tmp, [landing])
     res = run_dbt(warehouse, tmp / "target", ["build", "--select", "+rpt_focus_reconciliation"])
     assert res.success, res.output[-3000:]
@@ -324,6 +352,8 @@ def test_ingest_detects_each_file_as_intended(wh):
         ("azure_cost_details", "2019-10", "actual", 1),  # EA
         ("azure_cost_details", "2019-10", "amortized", 1),
         ("azure_cost_details", "2023-05", "actual", 1),  # MCA
+        ("focus", "1.2", "focus", 1),
+        ("focus", "1.3", "focus", 1),
         # GCP_SPARSE has no `resource` on its first line but is detailed all the same
         ("gcp_billing", "detailed", "cost", len(GCP) + 1),
         ("oci_cost_report", "1", "cost", 1),
@@ -336,7 +366,8 @@ def test_every_slice_reconciles(wh):
     jan = JAN.date()
     assert got == sorted(
         [("azure", AZ_EA, jan, "reconciled"), ("azure", AZ_MCA_PROFILE, jan, "reconciled"),
-         ("oci", OCI_SUB, jan, "reconciled")]
+         ("oci", OCI_SUB, jan, "reconciled"), ("aws", FOCUS12_AWS, jan, "reconciled"),
+         ("aws", FOCUS13, jan, "reconciled")]
         + [("gcp", a, jan, "reconciled") for a in [*GCP, GCP_SPARSE]])
 
 
@@ -561,3 +592,22 @@ def test_oci_correction_and_tags(wh):
                           "x_SourceChargeType": "Correction",
                           "ChargePeriodStart": datetime(2026, 1, 10, 10), "Tags": None}
     assert sum(r["BilledCost"] for r in got) == D("0.75")  # 1.25 - 0.50
+
+
+def test_focus_exports_keep_their_provider_extensions(wh):
+    got = rows(wh, FOCUS12_AWS, ["x_SourceFamily", "x_ServiceCode", "x_UsageType", "x_Operation",
+                                 "InvoiceIssuerName", "x_InvoiceIssuerEntity", "x_InvoiceId",
+                                 "BilledCost"])
+    assert got == [{"x_SourceFamily": "focus_1.2", "x_ServiceCode": "AmazonSageMaker",
+                    "x_UsageType": "USE1-Host:ml.g5.xlarge", "x_Operation": "RunInstance",
+                    # the provider's own legal entity is the provider (see docs/focus.md)
+                    "InvoiceIssuerName": "AWS",
+                    "x_InvoiceIssuerEntity": "Amazon Web Services, Inc.", "x_InvoiceId": "INV-1",
+                    "BilledCost": D("2.50")}]
+
+
+def test_focus_13_service_and_host_provider_pass_through(wh):
+    got = rows(wh, FOCUS13, ["x_SourceFamily", "ServiceProviderName", "HostProviderName",
+                             "x_ProviderCode"])
+    assert got == [{"x_SourceFamily": "focus_1.3", "ServiceProviderName": "AWS",
+                    "HostProviderName": "AWS", "x_ProviderCode": "aws"}]

@@ -209,6 +209,8 @@ FOCUS_COLUMNS = (
     "allocated_method_id", "allocated_method_details", "allocated_resource_id",
     "allocated_resource_name", "allocated_tags", "contract_applied", "service_provider_name",
     "host_provider_name",
+    # Provider extensions the AWS and Azure FOCUS exports carry (FinOps toolkit hub names).
+    "x_service_code", "x_usage_type", "x_operation",
 )
 
 FOCUS = FamilySpec(

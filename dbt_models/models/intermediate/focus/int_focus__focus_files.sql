@@ -100,6 +100,9 @@ mapped as (
             'x_SourceSchemaVersion': 'schema_version',
             'x_IngestedAt': 'loaded_at',
             'x_SourceChargeType': 'charge_category',
+            'x_ServiceCode': 'x_service_code',
+            'x_UsageType': 'x_usage_type',
+            'x_Operation': 'x_operation',
         }) }}
     from line_items as li
     left join service_names as s

@@ -71,7 +71,10 @@ renamed as (
         {{ nullif_blank('allocated_resource_id') }} as allocated_resource_id,
         {{ nullif_blank('allocated_resource_name') }} as allocated_resource_name,
         {{ nullif_blank('allocated_tags') }} as allocated_tags,
-        {{ nullif_blank('contract_applied') }} as contract_applied
+        {{ nullif_blank('contract_applied') }} as contract_applied,
+        {{ nullif_blank('x_service_code') }} as x_service_code,
+        {{ nullif_blank('x_usage_type') }} as x_usage_type,
+        {{ nullif_blank('x_operation') }} as x_operation
     from source
 )
 
