@@ -146,3 +146,26 @@ case
     else 'Units'
 end
 {%- endmacro %}
+
+{#- ResourceType when the provider gives none (FOCUS: not null whenever ResourceId is set, and
+    null when it is not):
+    AWS ARNs name their service and resource type (`arn:aws:sagemaker:…:endpoint/x`), EC2 ids
+    their kind by prefix, Google full resource names their service and collection
+    (`//compute.googleapis.com/…/instances/x`); anything else is typed by its service. -#}
+{% macro resource_type(resource_type, resource_id, service_name) -%}
+case
+    when {{ resource_id }} is null then null
+    when {{ resource_type }} is not null then {{ resource_type }}
+    when {{ resource_id }} like 'arn:%'
+        then split_part({{ resource_id }}, ':', 3) || ' '
+            || coalesce(nullif(regexp_extract({{ resource_id }}, '^arn:[^:]*:[^:]*:[^:]*:[^:]*:([A-Za-z0-9-]+)[/:]', 1), ''), 'resource')
+    when {{ resource_id }} like 'i-%' then 'ec2 instance'
+    when {{ resource_id }} like 'vol-%' then 'ec2 volume'
+    when {{ resource_id }} like 'snap-%' then 'ec2 snapshot'
+    when {{ resource_id }} like 'eni-%' then 'ec2 network-interface'
+    when {{ resource_id }} like '//%.googleapis.com/%'
+        then split_part(split_part({{ resource_id }}, '//', 2), '.', 1) || ' '
+            || coalesce(nullif(regexp_extract({{ resource_id }}, '/([a-zA-Z]+)/[^/]+$', 1), ''), 'resource')
+    else {{ service_name }}
+end
+{%- endmacro %}

@@ -110,6 +110,13 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, spec: FamilySpec) -> None:
     cols = [f"{quote_ident(c)} {t}" for c, t in LINEAGE_COLUMNS.items()]
     cols += [f"{quote_ident(c)} varchar" for c in spec.known_columns]
     con.execute(f"create table if not exists raw.{spec.raw_table} ({', '.join(cols)})")
+    # A warehouse made by an older mlcost lacks columns that staging now reads.
+    existing = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'raw' and table_name = ?", [spec.raw_table]).fetchall()}
+    for col in spec.known_columns:
+        if col not in existing:
+            con.execute(f"alter table raw.{spec.raw_table} add column {quote_ident(col)} varchar")
 
 
 def sha256_file(path: Path) -> str:

@@ -1,6 +1,8 @@
 {#- FOCUS 1.0-1.3 files pass through: typed, upgraded to the 1.2 column set. Columns a 1.0
     file lacks stay null, except ServiceSubcategory (Recommended, never null) which is
-    "Other (<ServiceCategory>)" when the file predates it. Rules: docs/providers/focus.md. -#}
+    "Other (<ServiceCategory>)" when the file predates it, and BillingAccountType /
+    SubAccountType (1.2), which take the provider's own account type names (the ones mlcost's
+    native mappings use). Rules: docs/providers/focus.md. -#}
 with line_items as (
     select * from {{ ref('stg_focus__line_items') }}
 ),
@@ -25,7 +27,7 @@ mapped as (
             'BilledCost': 'billed_cost',
             'BillingAccountId': 'billing_account_id',
             'BillingAccountName': 'billing_account_name',
-            'BillingAccountType': 'billing_account_type',
+            'BillingAccountType': "coalesce(billing_account_type, case provider_code when 'aws' then 'Payer Account' when 'azure' then 'Billing Account' when 'gcp' then 'Billing Account' when 'oci' then 'Subscription' end)",
             'BillingCurrency': 'billing_currency',
             'BillingPeriodEnd': 'billing_period_end',
             'BillingPeriodStart': 'billing_period_start',
@@ -78,7 +80,7 @@ mapped as (
             'SkuPriceId': 'sku_price_id',
             'SubAccountId': 'sub_account_id',
             'SubAccountName': 'sub_account_name',
-            'SubAccountType': 'sub_account_type',
+            'SubAccountType': "case when sub_account_id is not null then coalesce(sub_account_type, case provider_code when 'aws' then 'Linked Account' when 'azure' then 'Subscription' when 'gcp' then 'Project' when 'oci' then 'Compartment' end) end",
             'Tags': 'tags_json',
             'AllocatedMethodDetails': 'allocated_method_details',
             'AllocatedMethodId': 'allocated_method_id',
