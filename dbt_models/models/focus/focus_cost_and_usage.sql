@@ -2,7 +2,9 @@
     Rules that hold for every provider are applied here, once:
     - units in the FOCUS unit format (the provider's spelling stays in x_PricingUnit /
       x_ConsumedUnit);
-    - SKU columns null on Tax rows, and SkuMeter null without a SkuId (FOCUS 1.2);
+    - SKU columns null on Tax rows, SkuMeter null without a SkuId and SkuPriceDetails without a
+      SkuPriceId (FOCUS 1.2);
+    - BillingAccountName from seeds/billing_account_names.csv when the export has none;
     - pricing-currency columns: when a provider prices in its billing currency, PricingCurrency
       is that currency and the PricingCurrency* values equal the billing-currency ones;
     - ResourceType derived from the resource id when the provider gives none
@@ -17,48 +19,60 @@ with unioned as (
     {%- endfor %}
 ),
 
+account_names as (
+    select * from {{ ref('billing_account_names') }}
+),
+
 final as (
     select
-        * replace (
-            {{ focus_unit('"PricingUnit"') }} as "PricingUnit",
-            {{ focus_unit('"ConsumedUnit"') }} as "ConsumedUnit",
-            {{ focus_unit('"CommitmentDiscountUnit"') }} as "CommitmentDiscountUnit",
-            "PricingUnit" as "x_PricingUnit",
-            "ConsumedUnit" as "x_ConsumedUnit",
-            case when "ChargeCategory" <> 'Tax' then "SkuId" end as "SkuId",
-            case when "ChargeCategory" <> 'Tax' then "SkuPriceId" end as "SkuPriceId",
-            case when "ChargeCategory" <> 'Tax' and "SkuId" is not null then "SkuMeter" end
+        unioned.* replace (
+            coalesce(unioned."BillingAccountName", account_names.billing_account_name)
+                as "BillingAccountName",
+            {{ focus_unit('unioned."PricingUnit"') }} as "PricingUnit",
+            {{ focus_unit('unioned."ConsumedUnit"') }} as "ConsumedUnit",
+            {{ focus_unit('unioned."CommitmentDiscountUnit"') }} as "CommitmentDiscountUnit",
+            unioned."PricingUnit" as "x_PricingUnit",
+            unioned."ConsumedUnit" as "x_ConsumedUnit",
+            case when unioned."ChargeCategory" <> 'Tax' then unioned."SkuId" end as "SkuId",
+            case when unioned."ChargeCategory" <> 'Tax' then unioned."SkuPriceId" end as "SkuPriceId",
+            case when unioned."ChargeCategory" <> 'Tax' and unioned."SkuId" is not null then unioned."SkuMeter" end
                 as "SkuMeter",
-            case when "ChargeCategory" <> 'Tax' then "SkuPriceDetails" end as "SkuPriceDetails",
-            coalesce("PricingCurrency", "BillingCurrency") as "PricingCurrency",
+            case
+                when unioned."ChargeCategory" <> 'Tax' and unioned."SkuPriceId" is not null then unioned."SkuPriceDetails"
+            end as "SkuPriceDetails",
+            coalesce(unioned."PricingCurrency", unioned."BillingCurrency") as "PricingCurrency",
             coalesce(
-                "PricingCurrencyEffectiveCost",
+                unioned."PricingCurrencyEffectiveCost",
                 case
-                    when coalesce("PricingCurrency", "BillingCurrency") = "BillingCurrency"
-                        then "EffectiveCost"
+                    when coalesce(unioned."PricingCurrency", unioned."BillingCurrency") = unioned."BillingCurrency"
+                        then unioned."EffectiveCost"
                 end
             ) as "PricingCurrencyEffectiveCost",
             coalesce(
-                "PricingCurrencyListUnitPrice",
+                unioned."PricingCurrencyListUnitPrice",
                 case
-                    when coalesce("PricingCurrency", "BillingCurrency") = "BillingCurrency"
-                        then "ListUnitPrice"
+                    when coalesce(unioned."PricingCurrency", unioned."BillingCurrency") = unioned."BillingCurrency"
+                        then unioned."ListUnitPrice"
                 end
             ) as "PricingCurrencyListUnitPrice",
             coalesce(
-                "PricingCurrencyContractedUnitPrice",
+                unioned."PricingCurrencyContractedUnitPrice",
                 case
-                    when coalesce("PricingCurrency", "BillingCurrency") = "BillingCurrency"
-                        then "ContractedUnitPrice"
+                    when coalesce(unioned."PricingCurrency", unioned."BillingCurrency") = unioned."BillingCurrency"
+                        then unioned."ContractedUnitPrice"
                 end
             ) as "PricingCurrencyContractedUnitPrice",
-            {{ resource_type('"ResourceType"', '"ResourceId"', '"ServiceName"') }}
+            {{ resource_type('unioned."ResourceType"', 'unioned."ResourceId"', 'unioned."ServiceName"') }}
                 as "ResourceType",
             -- RegionName is null exactly when RegionId is (FOCUS 1.2).
-            case when "RegionId" is not null then coalesce("RegionName", "RegionId") end
+            case when unioned."RegionId" is not null then coalesce(unioned."RegionName", unioned."RegionId") end
                 as "RegionName"
         )
     from unioned
+    left join account_names
+        on
+            account_names.provider = unioned."x_ProviderCode"
+            and account_names.billing_account_id = unioned."BillingAccountId"
 )
 
 select * from final
