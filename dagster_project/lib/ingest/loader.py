@@ -314,11 +314,12 @@ def _stage_query(con, path: Path, det: Detection, spec: FamilySpec) -> tuple[str
 def _csv_strict(con, path: Path, base: str, params: list) -> bool:
     """Use DuckDB's strict CSV dialect unless the file needs the lenient one.
 
-    Azure MCA exports mix CRLF and LF line endings, which the strict sniffer rejects. The
-    lenient reader is only accepted when it yields exactly the rows Python's csv module counts.
+    Azure MCA exports mix CRLF and LF line endings, which the strict sniffer rejects. Binding
+    the query (`describe`) runs the sniffer without reading the whole file. The lenient reader
+    is only accepted when it yields exactly the rows Python's csv module counts.
     """
     try:
-        con.execute(f"select count(*) from ({base})", [str(path)] + params + [True]).fetchone()
+        con.execute(f"describe select * from ({base})", [str(path)] + params + [True]).fetchall()
         return True
     except duckdb.Error:
         pass
