@@ -175,3 +175,19 @@ def _metrics(a: Activity, g: Group, rng: np.random.Generator, gs: np.ndarray,
         else:  # pragma: no cover
             raise ValueError(name)
         a.metrics[name] = np.where(on, v, np.nan)
+
+
+def line_usage(a: Activity, line: dict, n_days: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(row, member, day, amount) of one catalogue line's daily usage, days without usage
+    dropped; `row` indexes the group's members in `a.qty`.
+
+    A line reads the group's running quantity or one of its extra series (`src`), scaled by
+    `per`; monthly lines are spread evenly over the month's days.
+    """
+    q = a.qty if line.get("src", "qty") == "qty" else a.extra[line["src"]]
+    amount = q * line["per"]
+    if line.get("monthly"):
+        amount = amount / n_days
+    i, j = np.nonzero(amount > 0)
+    return i, a.sel[i], a.days[j], amount[i, j]

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import company as C
-from .activity import Activity, compute
+from .activity import Activity, compute, line_usage
 from .catalog import Group
 from .fmt import code, exact_sum, hex_ids, rate_str, stable_int, to_units, units_to_float
 from .rows import Segments
@@ -308,15 +308,10 @@ class AwsWriter:
         for gi, g in enumerate(groups):
             a = acts[g.key]
             for line in g.lines:
-                q = a.qty if line.get("src", "qty") == "qty" else a.extra[line["src"]]
-                amount = q * line["per"]
-                if line.get("monthly"):
-                    amount = amount / m.n_days
-                i, j = np.nonzero(amount > 0)
-                if len(i) == 0:
+                i, member, day, amount = line_usage(a, line, m.n_days)
+                if len(amount) == 0:
                     continue
-                member, day = a.sel[i], a.days[j]
-                usage = np.round(amount[i, j], _QTY_DP)
+                usage = np.round(amount, _QTY_DP)
                 if line.get("compute") and line.get("purchase") == "od":
                     pool.append((gi, line, member, day, usage))
                     continue

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import company as C
-from .activity import Activity
+from .activity import Activity, line_usage
 from .catalog import Group
 from .fmt import MONEY_DP, csv_quote, exact_sum, fixed_str, to_units
 from .window import Month
@@ -140,15 +140,10 @@ class AzureWriter:
             sub = C.AZURE_SUB_BY_NAME[g.scope]
             rids, rnames, rtags = self._members(g)
             for line in g.lines:
-                q = a.qty if line.get("src", "qty") == "qty" else a.extra[line["src"]]
-                amount = q * line["per"]
-                if line.get("monthly"):
-                    amount = amount / m.n_days
-                i, j = np.nonzero(amount > 0)
-                if len(i) == 0:
+                i, member, day, amount = line_usage(a, line, m.n_days)
+                if len(amount) == 0:
                     continue
-                member, day = a.sel[i], a.days[j]
-                qty = np.round(amount[i, j], _QTY_DP)
+                qty = np.round(amount, _QTY_DP)
                 cov = np.zeros(len(qty))
                 if line.get("ri"):
                     for k in np.lexsort((member, day)):

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import company as C
-from .activity import Activity
+from .activity import Activity, line_usage
 from .catalog import Group
 from .fmt import MONEY_DP, exact_sum, fixed_str, stable_int, to_units
 from .window import Month
@@ -149,15 +149,10 @@ class GcpWriter:
                 # share of the month each member ran (sustained use discount tier)
                 share = a.qty.sum(axis=1) / (24.0 * m.n_days) if a.qty.size else np.zeros(0)
                 for line in g.lines:
-                    q = a.qty if line.get("src", "qty") == "qty" else a.extra[line["src"]]
-                    amount = q * line["per"]
-                    if line.get("monthly"):
-                        amount = amount / m.n_days
-                    i, j = np.nonzero(amount > 0)
-                    if len(i) == 0:
+                    i, member, day, amount = line_usage(a, line, m.n_days)
+                    if len(amount) == 0:
                         continue
-                    member, day = a.sel[i], a.days[j]
-                    apu = np.round(amount[i, j], _QTY_DP)
+                    apu = np.round(amount, _QTY_DP)
                     cost = to_units(apu * line["rate"])
                     credit = np.zeros(len(cost), dtype=np.int64)
                     ck = line.get("credit")
