@@ -195,7 +195,7 @@ mapped as (
             'SkuId': 'sku',
             'SkuMeter': 'usage_type',
             'SkuPriceDetails': "case when instance_type is not null then to_json(struct_pack(InstanceType := instance_type))::varchar end",
-            'SkuPriceId': "case when sku is not null then coalesce(rate_code, rate_id) end",
+            'SkuPriceId': "case when sku is not null then coalesce(rate_code, sku || '.' || rate_id) end",
             'SubAccountId': 'usage_account_id',
             'SubAccountName': "case when usage_account_id is not null then usage_account_name end",
             'SubAccountType': "case when usage_account_id is not null then 'Linked Account' end",
