@@ -4,6 +4,8 @@ reimplement orchestration."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import os
 import re
 import sys
@@ -35,7 +37,11 @@ def _apply_paths(landing: str | None = None, warehouse: str | None = None) -> No
         os.environ["MLCOST_WAREHOUSE"] = warehouse
     settings.export_env()
     os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_ROOT / "data" / "dagster_home"))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        # Local sqlite storage (Dagster's default); no usage statistics from an offline tool.
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
 
 
 def _dbt_inputs() -> list[Path]:
@@ -126,12 +132,29 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
     job = defs.resolve_job_def("mlcost_full")
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        # The run's full event log is in the Dagster instance (`make dev` shows it); the console
+        # gets warnings and errors only unless MLCOST_LOG_LEVEL says otherwise.
+        level = os.environ.get("MLCOST_LOG_LEVEL", "WARNING").upper()
+        # Libraries imported on the way (great-expectations, dbt) may configure the root logger.
+        logging.getLogger().setLevel(level)
+        for handler in logging.getLogger().handlers:
+            handler.setLevel(level)
+        # dagster-dbt echoes every dbt event to stdout; keep that in a log file instead.
+        log_path = settings.warehouse_path().parent / "logs" / "mlcost-last-run.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        verbose = level in ("DEBUG", "INFO")
+        with open(log_path, "w") as log, contextlib.redirect_stdout(
+                sys.stdout if verbose else log):
+            result = job.execute_in_process(
+                instance=instance, raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": level}}}},
+            )
     elapsed = time.perf_counter() - started
     bad = _quarantined(landing_dir)
     if not result.success:
-        raise CliError("mlcost run failed.\n" + "\n".join(f"  - {m}" for m in
-                                                          _failure_messages(result)))
+        raise CliError("mlcost run failed.\n" + "\n".join(
+            f"  - {m}" for m in _failure_messages(result))
+            + f"\n  full log: {settings.warehouse_path().parent / 'logs' / 'mlcost-last-run.log'}")
     if not quiet:
         print(f"mlcost run finished in {elapsed:.1f}s; warehouse {settings.warehouse_path()}")
     if bad:

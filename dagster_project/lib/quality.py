@@ -64,7 +64,10 @@ def validate_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, suit
         for c, t in cols
     ]
     df = con.execute(f"select {', '.join(select)} from {relation}{sample}").df()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch_def = (ctx.data_sources.add_pandas("mlcost").add_dataframe_asset(table)
                  .add_batch_definition_whole_dataframe("all"))
     suite = ctx.suites.add(gx.ExpectationSuite(**suite_dict))

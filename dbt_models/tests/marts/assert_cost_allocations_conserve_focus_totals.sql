@@ -1,5 +1,7 @@
 -- Attribution never creates or loses money: per provider, billing account, sub account,
 -- billing period and currency, the allocations sum exactly (no tolerance) to the FOCUS rows.
+-- Shown in Dagster as a check on fct_cost_allocations.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_cost_allocations'}}}) }}
 with focus as (
     select
         "x_ProviderCode" as provider,

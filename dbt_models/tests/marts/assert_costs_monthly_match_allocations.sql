@@ -1,4 +1,6 @@
 -- The monthly contract adds up to the allocations, per month, provider, team and currency.
+-- Shown in Dagster as a check on fct_costs_monthly.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_costs_monthly'}}}) }}
 with monthly as (
     select
         billing_month,

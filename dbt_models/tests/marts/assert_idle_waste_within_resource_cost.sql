@@ -1,5 +1,7 @@
 -- Waste is priced from the resource's own cost: a finding never exceeds the effective cost
 -- the resource (or commitment) carried in its billing month, and is never negative.
+-- Shown in Dagster as a check on fct_idle_waste.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_idle_waste'}}}) }}
 with waste as (
     select
         provider,

@@ -1,4 +1,6 @@
 -- A fixed split must hand out the whole cost: the shares of each fixed rule sum to 1.
+-- Shown in Dagster as a check on shared_cost_fixed_shares.
+{{ config(meta={'dagster': {'ref': {'name': 'shared_cost_fixed_shares'}}}) }}
 select
     r.rule_id,
     sum(f.share) as total_share

@@ -1,5 +1,7 @@
 -- Every FOCUS row is allocated, and the pieces of a split row add up exactly to the row, with
 -- shares summing to 1 (the rounding remainder sits on the largest share).
+-- Shown in Dagster as a check on fct_cost_allocations.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_cost_allocations'}}}) }}
 with focus as (
     select
         "x_RowId" as focus_row_id,
