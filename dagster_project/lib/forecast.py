@@ -42,6 +42,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from dagster_project.lib.warehouse import arrow_views, transaction
+
 # statsforecast itself is imported lazily (it takes seconds); its version is part of METHOD.
 METHOD = f"mlcost-forecast/v1 statsforecast-{importlib.metadata.version('statsforecast')}"
 MIN_HISTORY_MONTHS = 3
@@ -1153,13 +1155,12 @@ def _write_snapshot(
 ) -> None:
     values = _arrow(value_rows, _VALUE_COLS)
     metrics = _arrow(metric_rows, _METRIC_COLS)
-    con.begin()
-    try:
+    with transaction(con), arrow_views(con, _mlcost_fc_values=values,
+                                        _mlcost_fc_metrics=metrics):
         con.execute(
             "INSERT INTO forecast.forecast_snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             snapshot_row,
         )
-        con.register("_mlcost_fc_values", values)
         con.execute(
             """
             INSERT INTO forecast.forecast_values
@@ -1173,7 +1174,6 @@ def _write_snapshot(
             """,
             [snapshot_id],
         )
-        con.register("_mlcost_fc_metrics", metrics)
         con.execute(
             """
             INSERT INTO forecast.backtest_metrics
@@ -1186,16 +1186,6 @@ def _write_snapshot(
             """,
             [snapshot_id],
         )
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise
-    finally:
-        for name in ("_mlcost_fc_values", "_mlcost_fc_metrics"):
-            try:
-                con.unregister(name)
-            except Exception:  # noqa: S110 - view may not have been registered
-                pass
 
 
 def locked_snapshot(con: duckdb.DuckDBPyConnection, quarter: str) -> str | None:

@@ -37,6 +37,7 @@ import duckdb
 import pyarrow as pa
 
 from dagster_project.lib import forecast as fc
+from dagster_project.lib.warehouse import arrow_views, transaction
 
 MONEY = pa.decimal128(38, 24)
 QTY = pa.decimal128(38, 12)
@@ -618,26 +619,14 @@ def _write(
 ) -> None:
     var_tbl = pa.Table.from_pylist(var_rows, schema=_table_schema(con, "quarterly_variance"))
     seg_tbl = pa.Table.from_pylist(seg_rows, schema=_table_schema(con, "variance_decomposition"))
-    con.begin()
-    try:
+    with transaction(con), arrow_views(con, _mlcost_var_rows=var_tbl,
+                                        _mlcost_seg_rows=seg_tbl):
         con.execute("DELETE FROM variance.quarterly_variance WHERE quarter = ?", [quarter])
         con.execute("DELETE FROM variance.variance_decomposition WHERE quarter = ?", [quarter])
-        con.register("_mlcost_var_rows", var_tbl)
         con.execute("INSERT INTO variance.quarterly_variance SELECT * FROM _mlcost_var_rows")
-        con.register("_mlcost_seg_rows", seg_tbl)
         con.execute(
             "INSERT INTO variance.variance_decomposition SELECT * FROM _mlcost_seg_rows"
         )
-        con.commit()
-    except Exception:
-        con.rollback()
-        raise
-    finally:
-        for name in ("_mlcost_var_rows", "_mlcost_seg_rows"):
-            try:
-                con.unregister(name)
-            except Exception:  # noqa: S110 - not registered
-                pass
 
 
 def latest_run(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str, Any] | None:

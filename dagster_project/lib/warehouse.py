@@ -50,3 +50,28 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
         [schema, table],
     ).fetchone()
     return n > 0
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All statements of the block land together, or none do."""
+    con.begin()
+    try:
+        yield
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+@contextlib.contextmanager
+def arrow_views(con: duckdb.DuckDBPyConnection, **tables) -> Iterator[None]:
+    """Arrow tables visible to SQL under the given names for the block, then unregistered."""
+    try:
+        for name, table in tables.items():
+            con.register(name, table)
+        yield
+    finally:
+        for name in tables:
+            with contextlib.suppress(duckdb.Error):
+                con.unregister(name)
