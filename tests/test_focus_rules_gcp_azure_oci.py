@@ -306,6 +306,23 @@ FOCUS13_HEADER = [*FOCUS12_HEADER[:-3], "ServiceProviderName", "HostProviderName
 FOCUS13_ROW = {**{k: v for k, v in FOCUS12_ROW.items() if not k.startswith("x_")},
                "BillingAccountId": FOCUS13, "ServiceProviderName": "AWS",
                "HostProviderName": "AWS"}
+# Values FOCUS 1.2 forbids, as the FinOps Foundation's 1.0 sample carries them: a consumed
+# quantity on an Adjustment row and on an unused-commitment row, a negative contracted unit
+# price on a Credit row (kept on the Usage row, where the column must not be null).
+FOCUS_FIX = "900000000014"
+FOCUS_FIX_HEADER = [*FOCUS12_HEADER[:-3], "ConsumedQuantity", "ConsumedUnit",
+                    "ContractedUnitPrice", "CommitmentDiscountStatus"]
+FOCUS_FIX_ROWS = [
+    {**FOCUS12_ROW, "BillingAccountId": FOCUS_FIX, "ChargeCategory": "Adjustment",
+     "ConsumedQuantity": "128", "ConsumedUnit": "Hours", "ContractedUnitPrice": "0.0015"},
+    {**FOCUS12_ROW, "BillingAccountId": FOCUS_FIX, "ChargeCategory": "Credit",
+     "BilledCost": "-2.61", "ContractedUnitPrice": "-3"},
+    {**FOCUS12_ROW, "BillingAccountId": FOCUS_FIX, "CommitmentDiscountStatus": "Unused",
+     "ConsumedQuantity": "1", "ConsumedUnit": "Hours", "ContractedUnitPrice": "1.5"},
+    {**FOCUS12_ROW, "BillingAccountId": FOCUS_FIX, "ConsumedQuantity": "1",
+     "ConsumedUnit": "Hours", "ContractedUnitPrice": "2.5"},
+]
+FOCUS_FIX_ROWS = [{k: v for k, v in r.items() if not k.startswith("x_")} for r in FOCUS_FIX_ROWS]
 
 
 @pytest.fixture(scope="module")
@@ -323,6 +340,7 @@ def wh(tmp_path_factory) -> Path:
     write_csv(landing / "oci/reports_cost-csv_0000000001.csv", OCI_HEADER, OCI)
     write_csv(landing / "focus12/part-0.csv", FOCUS12_HEADER, [FOCUS12_ROW])
     write_csv(landing / "focus13/part-0.csv", FOCUS13_HEADER, [FOCUS13_ROW])
+    write_csv(landing / "focus_fix/part-0.csv", FOCUS_FIX_HEADER, FOCUS_FIX_ROWS)
     warehouse = build_warehouse(tmp, [landing])
     res = run_dbt(warehouse, tmp / "target", ["build", "--select", "+rpt_focus_reconciliation"])
     assert res.success, res.output[-3000:]
@@ -352,7 +370,7 @@ def test_ingest_detects_each_file_as_intended(wh):
         ("azure_cost_details", "2019-10", "actual", 1),  # EA
         ("azure_cost_details", "2019-10", "amortized", 1),
         ("azure_cost_details", "2023-05", "actual", 1),  # MCA
-        ("focus", "1.2", "focus", 1),
+        ("focus", "1.2", "focus", 2),
         ("focus", "1.3", "focus", 1),
         # GCP_SPARSE has no `resource` on its first line but is detailed all the same
         ("gcp_billing", "detailed", "cost", len(GCP) + 1),
@@ -367,7 +385,7 @@ def test_every_slice_reconciles(wh):
     assert got == sorted(
         [("azure", AZ_EA, jan, "reconciled"), ("azure", AZ_MCA_PROFILE, jan, "reconciled"),
          ("oci", OCI_SUB, jan, "reconciled"), ("aws", FOCUS12_AWS, jan, "reconciled"),
-         ("aws", FOCUS13, jan, "reconciled")]
+         ("aws", FOCUS13, jan, "reconciled"), ("aws", FOCUS_FIX, jan, "reconciled")]
         + [("gcp", a, jan, "reconciled") for a in [*GCP, GCP_SPARSE]])
 
 
@@ -611,3 +629,25 @@ def test_focus_13_service_and_host_provider_pass_through(wh):
                              "x_ProviderCode"])
     assert got == [{"x_SourceFamily": "focus_1.3", "ServiceProviderName": "AWS",
                     "HostProviderName": "AWS", "x_ProviderCode": "aws"}]
+
+
+def test_focus_files_invoice_id_is_published(wh):
+    assert rows(wh, FOCUS12_AWS, ["InvoiceId", "x_InvoiceId"]) == [
+        {"InvoiceId": "INV-1", "x_InvoiceId": "INV-1"}]
+
+
+def test_focus_files_values_focus_12_forbids_are_nulled(wh):
+    got = rows(wh, FOCUS_FIX, ["ChargeCategory", "CommitmentDiscountStatus", "ConsumedQuantity",
+                               "ConsumedUnit", "ContractedUnitPrice", "BilledCost"])
+    assert got == [
+        {"ChargeCategory": "Adjustment", "CommitmentDiscountStatus": None,
+         "ConsumedQuantity": None, "ConsumedUnit": None, "ContractedUnitPrice": D("0.0015"),
+         "BilledCost": D("2.50")},
+        {"ChargeCategory": "Credit", "CommitmentDiscountStatus": None, "ConsumedQuantity": None,
+         "ConsumedUnit": None, "ContractedUnitPrice": None, "BilledCost": D("-2.61")},
+        {"ChargeCategory": "Usage", "CommitmentDiscountStatus": "Unused",
+         "ConsumedQuantity": None, "ConsumedUnit": None, "ContractedUnitPrice": D("1.5"),
+         "BilledCost": D("2.50")},
+        {"ChargeCategory": "Usage", "CommitmentDiscountStatus": None, "ConsumedQuantity": D("1"),
+         "ConsumedUnit": "Hours", "ContractedUnitPrice": D("2.5"), "BilledCost": D("2.50")},
+    ]

@@ -95,12 +95,12 @@ case
 end
 {%- endmacro %}
 
-{#- InvoiceId is Recommended. Providers fill it only for finalised invoices, so a dataset mixes
-    null and non-null, which focus-validator 2.2.1 cannot judge (it has no invoice context and
-    fails its nullability composite). Published in x_InvoiceId always, and in InvoiceId when
-    the `publish_invoice_id` var is true. -#}
+{#- InvoiceId is the provider's invoice id where it has issued one (FOCUS 1.2: MUST NOT be
+    null for invoiced charges, MUST be null otherwise), so finalised and estimated months mix
+    null and non-null. x_InvoiceId always carries the source value; the dbt var
+    `publish_invoice_id: false` leaves InvoiceId null for consumers that cannot take the mix. -#}
 {% macro invoice_id(expr) -%}
-{%- if var('publish_invoice_id', false) -%}{{ expr }}{%- else -%}cast(null as {{ dbt.type_string() }}){%- endif -%}
+{%- if var('publish_invoice_id', true) -%}{{ expr }}{%- else -%}cast(null as {{ dbt.type_string() }}){%- endif -%}
 {%- endmacro %}
 
 {#- FOCUS unit format (spec attribute "Unit Format"; the same grammar focus-validator 2.2.1

@@ -2,7 +2,12 @@
     file lacks stay null, except ServiceSubcategory (Recommended, never null) which is
     "Other (<ServiceCategory>)" when the file predates it, and BillingAccountType /
     SubAccountType (1.2), which take the provider's own account type names (the ones mlcost's
-    native mappings use). Rules: docs/providers/focus.md. -#}
+    native mappings use). Values that FOCUS 1.2 forbids are nulled, not passed on: consumed
+    quantity/unit off Usage rows (and on unused-commitment rows), and a negative contracted unit
+    price on Credit/Adjustment/Tax rows, where the column is nullable. The file's own values stay
+    in the raw table (x_SourceFile, x_SourceRowNumber). Rules: docs/providers/focus.md. -#}
+{%- set on_used_usage = "lower(charge_category) = 'usage' and lower(coalesce(commitment_discount_status, '')) <> 'unused'" -%}
+
 with line_items as (
     select * from {{ ref('stg_focus__line_items') }}
 ),
@@ -46,10 +51,10 @@ mapped as (
             'CommitmentDiscountStatus': normalize_enum('commitment_discount_status', ['Used', 'Unused']),
             'CommitmentDiscountType': 'commitment_discount_type',
             'CommitmentDiscountUnit': 'commitment_discount_unit',
-            'ConsumedQuantity': 'consumed_quantity',
-            'ConsumedUnit': 'consumed_unit',
+            'ConsumedQuantity': 'case when ' ~ on_used_usage ~ ' then consumed_quantity end',
+            'ConsumedUnit': 'case when ' ~ on_used_usage ~ ' then consumed_unit end',
             'ContractedCost': 'coalesce(contracted_cost, billed_cost)',
-            'ContractedUnitPrice': 'contracted_unit_price',
+            'ContractedUnitPrice': "case when contracted_unit_price >= 0 or lower(charge_category) in ('usage', 'purchase') then contracted_unit_price end",
             'EffectiveCost': 'effective_cost',
             'InvoiceId': invoice_id('invoice_id'),
             'x_InvoiceId': 'invoice_id',
