@@ -24,16 +24,22 @@ CUR_HEADER = [
     "savingsPlan/SavingsPlanEffectiveCost", "savingsPlan/TotalCommitmentToDate",
     "savingsPlan/UsedCommitment",
 ]
+# Optional columns a scenario may fill (blank elsewhere).
+EXTRA = ["reservation/ReservationARN", "reservation/EffectiveCost",
+         "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod", "reservation/UnusedRecurringFee",
+         "reservation/UnusedQuantity", "bill/BillingEntity", "lineItem/LegalEntity"]
+CUR_HEADER = [*CUR_HEADER, *EXTRA]
+RI = "arn:aws:ec2:us-east-1:111111111111:reserved-instances/ri-1"
 SP = "arn:aws:savingsplans::111111111111:savingsplan/sp-1"
 D = Decimal
 
 
 def cur_row(payer, i, kind, amount, rate, cost, sp_eff="", total="", used="", arn="",
-            start="2026-01-05T00:00:00Z"):
+            start="2026-01-05T00:00:00Z", product="AmazonEC2", **extra):
     return [f"li-{i}", payer, "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z",
-            "222222222222", kind, start, "2026-01-05T01:00:00Z", "AmazonEC2",
+            "222222222222", kind, start, "2026-01-05T01:00:00Z", product,
             "USE1-BoxUsage:g5.xlarge", amount, "USD", rate, cost, f"{kind} row", rate, "Hrs",
-            arn, sp_eff, total, used]
+            arn, sp_eff, total, used, *(extra.get(c, "") for c in EXTRA)]
 
 
 SCENARIOS = {
@@ -58,6 +64,21 @@ SCENARIOS = {
     "100000000004": [  # refund within the period: not a correction
         cur_row("100000000004", 1, "Usage", "1", "5", "5.00"),
         cur_row("100000000004", 2, "Refund", "", "", "-5.00", start="2026-01-10T00:00:00Z"),
+    ],
+    "100000000005": [  # Reserved Instance: monthly fee with an unused part, covered usage, upfront
+        cur_row("100000000005", 1, "RIFee", "10", "0.04", "0.40", **{
+            "reservation/ReservationARN": RI,
+            "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod": "0.10",
+            "reservation/UnusedRecurringFee": "0.05", "reservation/UnusedQuantity": "2"}),
+        cur_row("100000000005", 2, "DiscountedUsage", "8", "0", "0", **{
+            "reservation/ReservationARN": RI, "reservation/EffectiveCost": "0.65"}),
+        cur_row("100000000005", 3, "Fee", "1", "12", "12.00", **{
+            "reservation/ReservationARN": RI}),
+    ],
+    "100000000006": [  # AWS Marketplace: the seller is the publisher, AWS invoices it
+        cur_row("100000000006", 1, "Usage", "1", "3", "3.00", product="prod-ml-tool-123", **{
+            "bill/BillingEntity": "AWS Marketplace",
+            "lineItem/LegalEntity": "Acme ML Tools LLC"}),
     ],
 }
 
@@ -116,3 +137,38 @@ def test_negation_residual_is_kept_even_when_the_negation_comes_first(wh):
 def test_refund_of_a_previous_period_is_a_correction(wh, payer, expected_class):
     refund = [r for r in focus_rows(wh, payer) if r[0] == 2]
     assert [(r[8], r[4]) for r in refund] == [(expected_class, D("-5.00"))]
+
+
+def test_reserved_instance_fee_unused_part_and_covered_usage(wh):
+    assert focus_rows(wh, "100000000005") == [
+        # the monthly fee is the purchase; its unused share (0.10 upfront + 0.05 recurring)
+        # is a Usage row with status Unused
+        (1, 0, "Purchase", None, D("0.40"), D("0"), "Standard", "Recurring", None),
+        (1, 1, "Usage", "Unused", D("0"), D("0.15"), "Committed", "Recurring", None),
+        # covered usage: billed as the CUR bills it (0), effective = the RI's amortized rate
+        (2, 0, "Usage", "Used", D("0"), D("0.65"), "Committed", "Usage-Based", None),
+        # the upfront payment: a one-time purchase whose cost is amortized onto usage
+        (3, 0, "Purchase", None, D("12.00"), D("0"), "Standard", "One-Time", None),
+    ]  # Σ billed 12.40 = Σ unblended; Σ effective 0.80 = used 0.65 + unused 0.15
+
+
+def test_reserved_instance_rows_carry_the_commitment(wh):
+    with connection(wh, read_only=True) as con:
+        got = con.execute(
+            """select "x_SourceRowNumber", "x_SourceRowSplit", "CommitmentDiscountId",
+                      "CommitmentDiscountCategory", "CommitmentDiscountQuantity",
+                      "CommitmentDiscountUnit"
+               from focus.focus_cost_and_usage where "BillingAccountId" = '100000000005'
+               order by 1, 2""").fetchall()
+    assert got == [(1, 0, RI, "Usage", D("10"), "Hours"), (1, 1, RI, "Usage", D("2"), "Hours"),
+                   (2, 0, RI, "Usage", D("8"), "Hours"), (3, 0, RI, "Usage", D("1"), "Hours")]
+
+
+def test_marketplace_charge_is_published_by_the_seller(wh):
+    with connection(wh, read_only=True) as con:
+        got = con.execute(
+            """select "ChargeCategory", "PublisherName", "ProviderName", "InvoiceIssuerName",
+                      "BilledCost"
+               from focus.focus_cost_and_usage where "BillingAccountId" = '100000000006'"""
+        ).fetchall()
+    assert got == [("Usage", "Acme ML Tools LLC", "AWS", "AWS", D("3.00"))]
