@@ -31,7 +31,7 @@ dev: manifest
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/sqlfluff lint dbt_models --processes 2
+	mkdir -p data && MLCOST_WAREHOUSE=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint dbt_models --processes 2
 
 # FOCUS conformance with the FinOps Foundation's focus-validator (own Python 3.12 venv).
 conformance: manifest

@@ -172,3 +172,12 @@ def test_marketplace_charge_is_published_by_the_seller(wh):
                from focus.focus_cost_and_usage where "BillingAccountId" = '100000000006'"""
         ).fetchall()
     assert got == [("Usage", "Acme ML Tools LLC", "AWS", "AWS", D("3.00"))]
+
+
+def test_sub_account_name_falls_back_to_the_id_when_the_cur_has_no_name(wh):
+    # The legacy CUR carries no account names; FOCUS 1.2 needs one wherever SubAccountId is set.
+    with connection(wh, read_only=True) as con:
+        got = con.execute(
+            """select distinct "SubAccountId", "SubAccountName" from focus.focus_cost_and_usage
+               where "BillingAccountId" = '100000000001'""").fetchall()
+    assert got == [("222222222222", "222222222222")]

@@ -5,6 +5,8 @@
     - SKU columns null on Tax rows, SkuMeter null without a SkuId and SkuPriceDetails without a
       SkuPriceId (FOCUS 1.2);
     - BillingAccountName from seeds/billing_account_names.csv when the export has none;
+      SubAccountName from seeds/sub_account_names.csv, else the SubAccountId (FOCUS 1.2: not
+      null wherever SubAccountId is not);
     - pricing-currency columns: when a provider prices in its billing currency, PricingCurrency
       is that currency and the PricingCurrency* values equal the billing-currency ones;
     - ResourceType derived from the resource id when the provider gives none
@@ -23,11 +25,19 @@ account_names as (
     select * from {{ ref('billing_account_names') }}
 ),
 
+sub_account_names as (
+    select * from {{ ref('sub_account_names') }}
+),
+
 final as (
     select
         unioned.* replace (
             coalesce(unioned."BillingAccountName", account_names.billing_account_name)
                 as "BillingAccountName",
+            case
+                when unioned."SubAccountId" is not null
+                    then coalesce(unioned."SubAccountName", sub_account_names.sub_account_name, unioned."SubAccountId")
+            end as "SubAccountName",
             {{ focus_unit('unioned."PricingUnit"') }} as "PricingUnit",
             {{ focus_unit('unioned."ConsumedUnit"') }} as "ConsumedUnit",
             {{ focus_unit('unioned."CommitmentDiscountUnit"') }} as "CommitmentDiscountUnit",
@@ -73,6 +83,10 @@ final as (
         on
             account_names.provider = unioned."x_ProviderCode"
             and account_names.billing_account_id = unioned."BillingAccountId"
+    left join sub_account_names
+        on
+            sub_account_names.provider = unioned."x_ProviderCode"
+            and sub_account_names.sub_account_id = unioned."SubAccountId"
 )
 
 select * from final
