@@ -478,3 +478,29 @@ def test_parts_of_one_delivery_still_coexist(con, tmp_path):
     result = ingest_landing(con, landing, settle=0)
     assert [o.status for o in result.outcomes] == ["loaded", "loaded"]
     assert _current_billed(con) == SAMPLE_BILLED
+
+
+def test_file_larger_than_memory_streams(tmp_path):
+    """A 130 MB export with DuckDB limited to 96 MB loads: reading, validating and totalling
+    stream through DuckDB (spilling to disk), and Python never holds the rows."""
+    from dagster_project.lib.warehouse import connection
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    big = landing / "utilization.csv"
+    with duckdb.connect() as gen:  # written by DuckDB: seconds, not minutes, in Python
+        gen.execute(
+            "copy (select '2026-0' || (1 + i % 3) || '-' || lpad((1 + i % 28)::varchar, 2, '0')"
+            " as metric_date, 'aws' as provider, 'arn:aws:sagemaker:us-east-1:123456789012:"
+            "endpoint/model-' || (i % 50000) as resource_id, 'gpu_utilization_pct' as "
+            "metric_name, (i % 100)::varchar || '.5' as value, 'Percent' as unit "
+            "from range(1200000) t(i)) to '" + str(big).replace("'", "''") + "' (header)")
+    size = big.stat().st_size
+    assert size > 1.3 * 96 * 2**20  # well beyond the memory limit below
+    with connection(tmp_path / "wh.duckdb") as con:
+        con.execute("set memory_limit = '96MB'")
+        (outcome,) = ingest_landing(con, landing, settle=0).outcomes
+        assert outcome.status == "loaded", outcome.error
+        assert outcome.rows == 1_200_000
+        assert con.execute("select count(*), max(_row_number) from raw.utilization_metrics"
+                           ).fetchone() == (1_200_000, 1_200_000)
