@@ -504,3 +504,23 @@ def test_file_larger_than_memory_streams(tmp_path):
         assert outcome.rows == 1_200_000
         assert con.execute("select count(*), max(_row_number) from raw.utilization_metrics"
                            ).fetchone() == (1_200_000, 1_200_000)
+
+
+def test_unreadable_file_is_reported_and_left_for_the_next_run(con, tmp_path, monkeypatch,
+                                                               caplog):
+    landing, bad = landing_with(tmp_path, "locked.csv", focus_csv(3))
+    real_sha = loader.sha256_file
+
+    def denied(path):
+        if path.name == "locked.csv":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_sha(path)
+
+    monkeypatch.setattr(loader, "sha256_file", denied)
+    outcome = {Path(o.path).name: o for o in ingest_landing(con, landing, settle=0).outcomes}
+    assert outcome[GOOD.name].status == "loaded"
+    assert outcome["locked.csv"].status == "waiting"
+    assert outcome["locked.csv"].error == (
+        "incoming/locked.csv: cannot be read (Permission denied); left for the next run.")
+    assert any(r.levelname == "WARNING" and "locked.csv" in r.getMessage()
+               for r in caplog.records)

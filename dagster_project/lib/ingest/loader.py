@@ -90,7 +90,8 @@ DEFAULT_SETTLE_SECONDS = 10.0
 DEFAULT_ABSURD_AMOUNT = "1000000000"
 # Tags larger than this (characters of JSON per row) are flagged; they still load verbatim.
 HUGE_TAGS_CHARS = 65536
-# Rows compared when checking whether a same-folder file repeats another's rows.
+# Leading rows compared when checking whether a same-folder file repeats another's rows (a
+# second copy of an export repeats its first rows; another part of it does not).
 OVERLAP_SAMPLE_ROWS = 200
 # Test hook for the crash-recovery test: touch this file after the rows are inserted and before
 # the commit, then wait to be killed. Never set in production.
@@ -491,16 +492,6 @@ def _validate(con, path: Path, det: Detection, spec: FamilySpec, file_id: str) -
     return rows
 
 
-def _count_and_first(con, table: str, file_id: str, predicate: str, column: str, params=()):
-    """(rows matching, first matching row number, its value) for one column of one file."""
-    q = quote_ident(column)
-    return con.execute(
-        f"select count(*), arg_min({q}, _row_number), min(_row_number) from raw.{table} "
-        f"where _file_id = ? and ({predicate})",
-        [file_id, *params],
-    ).fetchone()
-
-
 def _tags_braced(q: str, family: str) -> str:
     # Azure writes tags without the outer braces ("k": "v"); staging adds them the same way.
     if family == "azure_cost_details":
@@ -508,70 +499,74 @@ def _tags_braced(q: str, family: str) -> str:
     return q
 
 
+def _warning_checks(det: Detection, spec: FamilySpec) -> list[tuple[str, str, str, list]]:
+    """(kind, column, SQL predicate, its parameters) for every flag that applies to the file."""
+    present = _present_columns(det)
+    checks: list[tuple[str, str, str, list]] = []
+    for col in (c for c in spec.money_columns if c in present):
+        checks.append(("absurd", col, f"abs(try_cast({quote_ident(col)} as {MONEY})) >= "
+                       f"?::{MONEY}", [absurd_amount()]))
+    for col in (c for c in spec.usage_columns if c in present):
+        checks.append(("negative_usage", col, f"try_cast({quote_ident(col)} as {MONEY}) < 0 "
+                       f"and ({spec.usage_row_expr})", []))
+    for col in (c for c in spec.tag_json_columns if c in present):
+        q = quote_ident(col)
+        braced = _tags_braced(q, det.family)
+        checks.append(("tags_invalid", col, f"nullif(trim({q}), '') is not null and "
+                       f"json_type(try_cast({braced} as json)) is distinct from 'OBJECT'", []))
+        checks.append(("tags_nested", col, "list_bool_or(list_transform(map_values(try_cast("
+                       f"try_cast({braced} as json) as map(varchar, json))), "
+                       "lambda v: json_type(v) in ('OBJECT', 'ARRAY')))", []))
+        checks.append(("tags_huge", col, f"length({q}) > ?", [HUGE_TAGS_CHARS]))
+    return checks
+
+
 def _warnings(con, path: str, det: Detection, spec: FamilySpec, file_id: str) -> list[str]:
     """Suspicious but loadable rows: flagged in the ledger, loaded as they are.
 
     Dropping them would make the source totals disagree with the provider's invoice; the
-    message names the first such row so it can be checked at the source.
+    message names the first such row so it can be checked at the source. One scan of the file's
+    rows computes every flag.
     """
-    table, present = spec.raw_table, _present_columns(det)
-    found: list[BadInputError] = []
-    limit = absurd_amount()
-    for col in spec.money_columns:
-        if col not in present:
-            continue
+    checks = _warning_checks(det, spec)
+    if not checks:
+        return []
+    exprs, params = [], []
+    for _, col, predicate, p in checks:
         q = quote_ident(col)
-        n, value, row = _count_and_first(
-            con, table, file_id, f"abs(try_cast({q} as {MONEY})) >= ?::{MONEY}", col, [limit])
-        if n:
-            found.append(BadInputError(
-                path, f"has {n} row(s) with an amount of {limit} or more in absolute value "
-                f"(first: {value}); loaded as is. Check the export, or raise "
-                "MLCOST_ABSURD_AMOUNT if such amounts are real.", row=row, column=col))
-    for col in spec.usage_columns:
-        if col not in present:
+        for agg in ("count(*)", f"arg_min({q}, _row_number)", "min(_row_number)"):
+            exprs.append(f"{agg} filter (where {predicate})")
+            params += p
+    found = con.execute(
+        f"select {', '.join(exprs)} from raw.{spec.raw_table} where _file_id = ?",
+        [*params, file_id]).fetchone()
+    messages = []
+    for i, (kind, col, _, _) in enumerate(checks):
+        n, value, row = found[3 * i: 3 * i + 3]
+        if not n:
             continue
-        q = quote_ident(col)
-        n, value, row = _count_and_first(
-            con, table, file_id, f"try_cast({q} as {MONEY}) < 0 and ({spec.usage_row_expr})",
-            col)
-        if n:
-            found.append(BadInputError(
-                path, f"has {n} usage row(s) with a negative usage quantity (first: {value}); "
-                "loaded as is.", row=row, column=col))
-    for col in spec.tag_json_columns:
-        if col not in present:
-            continue
-        q = quote_ident(col)
-        braced = _tags_braced(q, det.family)
-        n, value, row = _count_and_first(
-            con, table, file_id, f"nullif(trim({q}), '') is not null "
-            f"and json_type(try_cast({braced} as json)) is distinct from 'OBJECT'", col)
-        if n:
+        if kind == "absurd":
+            problem = (f"has {n} row(s) with an amount of {absurd_amount()} or more in absolute "
+                       f"value (first: {value}); loaded as is. Check the export, or raise "
+                       "MLCOST_ABSURD_AMOUNT if such amounts are real.")
+        elif kind == "negative_usage":
+            problem = (f"has {n} usage row(s) with a negative usage quantity (first: {value}); "
+                       "loaded as is.")
+        elif kind == "tags_invalid":
             shown = value if len(value) <= 60 else value[:57] + "..."
-            problem = (f"has {n} row(s) whose tags are not a JSON object (first: {shown!r})")
+            problem = f"has {n} row(s) whose tags are not a JSON object (first: {shown!r})"
             if spec.tag_json_strict:
                 raise BadInputError(path, problem + "; this export writes tags as JSON, so the "
                                     "file is corrupt.", row=row, column=col)
-            found.append(BadInputError(
-                path, problem + "; loaded verbatim, but these tags cannot be used for "
-                "attribution.", row=row, column=col))
-        n, _, row = _count_and_first(
-            con, table, file_id,
-            "list_bool_or(list_transform(map_values(try_cast(try_cast("
-            f"{braced} as json) as map(varchar, json))), "
-            "lambda v: json_type(v) in ('OBJECT', 'ARRAY')))", col)
-        if n:
-            found.append(BadInputError(
-                path, f"has {n} row(s) whose tags nest objects or lists (tags are flat "
-                "key/value pairs); loaded verbatim.", row=row, column=col))
-        n, _, row = _count_and_first(con, table, file_id, "length(" + q + ") > ?", col,
-                                     [HUGE_TAGS_CHARS])
-        if n:
-            found.append(BadInputError(
-                path, f"has {n} row(s) whose tags are longer than {HUGE_TAGS_CHARS} "
-                "characters; loaded verbatim.", row=row, column=col))
-    return [w.message for w in found]
+            problem += "; loaded verbatim, but these tags cannot be used for attribution."
+        elif kind == "tags_nested":
+            problem = (f"has {n} row(s) whose tags nest objects or lists (tags are flat "
+                       "key/value pairs); loaded verbatim.")
+        else:
+            problem = (f"has {n} row(s) whose tags are longer than {HUGE_TAGS_CHARS} "
+                       "characters; loaded verbatim.")
+        messages.append(BadInputError(path, problem, row=row, column=col).message)
+    return messages
 
 
 def _present_columns(det: Detection) -> set[str]:
@@ -641,8 +636,13 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, *, now: datetime | Non
     if age < settle:
         return _waiting(path, shown, f"was modified {max(age, 0):.0f}s ago (settle time "
                         f"{settle:g}s, MLCOST_SETTLE_SECONDS); it may still be being written")
-    file_id = sha256_file(path)
-    if _stat_key(path.stat()) != _stat_key(stat):
+    try:
+        file_id = sha256_file(path)
+        changed = _stat_key(path.stat()) != _stat_key(stat)
+    except OSError as exc:  # permissions, a vanished file, an I/O error: nothing to hash
+        return _waiting(path, shown, f"cannot be read ({exc.strerror or exc})",
+                        level=logging.WARNING)
+    if changed:
         return _waiting(path, shown, "changed while it was being read")
     known = {r[0]: r[1] for r in con.execute(
         "select status, any_value(error) from meta.load_ledger where file_id = ? "
@@ -689,6 +689,9 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, *, now: datetime | Non
         return _waiting(path, shown, "changed while it was being loaded")
     except FileNotFoundError:
         return _waiting(path, shown, "disappeared while it was being read")
+    except OSError as exc:
+        return _waiting(path, shown, f"cannot be read ({exc.strerror or exc})",
+                        level=logging.WARNING)
     except NotAnExport as exc:
         _ledger(con, **base, family=None, provider=None, source_format=None, schema_version=None,
                 dataset_type=None, status="skipped", row_count=0, billed_total=None,
@@ -710,9 +713,9 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, *, now: datetime | Non
                        family=det.family if det else None, error=msg)
 
 
-def _waiting(path: Path, shown: str, why: str) -> FileOutcome:
+def _waiting(path: Path, shown: str, why: str, level: int = logging.INFO) -> FileOutcome:
     msg = f"{shown}: {why}; left for the next run."
-    log.info(msg)
+    log.log(level, msg)
     return FileOutcome(str(path), None, "waiting", error=msg)
 
 
@@ -848,7 +851,7 @@ def _load_detected(con, path, det, spec, file_id, base, now, stage, shown, landi
                                 billed_total=b_total, effective_total=e_total))
     if spec.is_billing:
         _check_same_folder(con, path, spec, file_id, shown, landing)
-        _supersede(con, file_id, str(path), str(path.parent), det.family, dataset_type)
+        _supersede(con, file_id, str(path), str(path.parent))
     totals = con.execute(
         "select sum(billed_total), sum(effective_total) from meta.deliveries where file_id = ?",
         [file_id],
@@ -878,9 +881,9 @@ def _check_same_folder(con, path: Path, spec: FamilySpec, file_id: str, shown: s
     """Refuse a second export of the same slice in the same folder.
 
     Files of one family and dataset type in one folder are parts of one delivery (exports split
-    large months into numbered files), unless one repeats rows of another: then it is a second
-    copy. A different export of the same slice (a native export beside a FOCUS export of the
-    same account and month) would count every charge twice.
+    large months into numbered files), unless the new file's first rows repeat any of another's
+    first rows: then it is a second copy. A different export of the same slice (a native export
+    beside a FOCUS export of the same account and month) would count every charge twice.
     """
     others = con.execute(
         f"""select distinct old.file_id, old.path, old.family, old.dataset_type,
@@ -916,11 +919,11 @@ def _check_same_folder(con, path: Path, spec: FamilySpec, file_id: str, shown: s
     (repeated,) = con.execute(
         f"""with sample as (
             select hash(*columns(lambda c: not starts_with(c, '_'))) as h
-            from raw.{spec.raw_table} where _file_id = ? order by _row_number limit ?)
+            from raw.{spec.raw_table} where _file_id = ? and _row_number <= ?)
         select list_distinct(list(_file_id)) from raw.{spec.raw_table}
-        where list_contains(?, _file_id)
+        where list_contains(?, _file_id) and _row_number <= ?
           and hash(*columns(lambda c: not starts_with(c, '_'))) in (select h from sample)""",
-        [file_id, OVERLAP_SAMPLE_ROWS, [p[0] for p in parts]],
+        [file_id, OVERLAP_SAMPLE_ROWS, [p[0] for p in parts], OVERLAP_SAMPLE_ROWS],
     ).fetchone()
     if repeated:
         other = next(name for pid, name in parts if pid in repeated)
@@ -932,8 +935,7 @@ def _check_same_folder(con, path: Path, spec: FamilySpec, file_id: str, shown: s
         )
 
 
-def _supersede(con, file_id: str, path: str, directory: str, family: str, dataset_type: str
-               ) -> None:
+def _supersede(con, file_id: str, path: str, directory: str) -> None:
     """Mark older current slices of the same (provider, billing account, billing period) as
     superseded by this file, whatever their currency, dataset type or family.
 
