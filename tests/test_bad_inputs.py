@@ -260,9 +260,11 @@ def test_azure_tags_without_braces_are_valid(con, tmp_path):
 def test_delivery_manifest_is_skipped_not_quarantined(con, tmp_path):
     landing, _ = landing_with(tmp_path, "manifest.json",
                               b'{"manifestVersion": "2024-04-01", "blobs": []}')
-    statuses = {Path(o.path).name: o.status
-                for o in ingest_landing(con, landing, settle=0).outcomes}
-    assert statuses == {"manifest.json": "skipped", GOOD.name: "loaded"}
+    outcomes = {Path(o.path).name: o for o in ingest_landing(con, landing, settle=0).outcomes}
+    assert {k: o.status for k, o in outcomes.items()} == {"manifest.json": "skipped",
+                                                         GOOD.name: "loaded"}
+    assert outcomes["manifest.json"].error == (
+        "incoming/manifest.json: export delivery manifest, no billing rows")
 
 
 def test_same_bytes_under_another_name_is_a_no_op(con, tmp_path):

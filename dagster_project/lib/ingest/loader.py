@@ -693,10 +693,11 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, *, now: datetime | Non
         return _waiting(path, shown, f"cannot be read ({exc.strerror or exc})",
                         level=logging.WARNING)
     except NotAnExport as exc:
+        note = str(exc).replace(str(path), shown, 1)
         _ledger(con, **base, family=None, provider=None, source_format=None, schema_version=None,
                 dataset_type=None, status="skipped", row_count=0, billed_total=None,
-                effective_total=None, error=str(exc), warnings=None)
-        return FileOutcome(str(path), file_id, "skipped", error=str(exc))
+                effective_total=None, error=note, warnings=None)
+        return FileOutcome(str(path), file_id, "skipped", error=note)
     except BadInputError as exc:
         exc.path = shown
         msg = exc.message
@@ -736,8 +737,8 @@ def _read_error(path: Path, shown: str, exc: duckdb.Error) -> str:
         problem = "is not UTF-8 text" + _first_non_utf8(path) + "."
         hint = "Billing exports are UTF-8; re-export or convert the file."
     elif "gzip" in lowered:
-        problem = f"is a gzip file that cannot be decompressed ({_first_line(text)}); it is " \
-                  "truncated or corrupt."
+        problem = ("is a gzip file that cannot be decompressed to its end (the compressed "
+                   "stream stops early or is damaged); it is truncated or corrupt.")
         hint = "Re-download the export."
     elif re.search(r"maximum line size of \d+ bytes exceeded", lowered):
         problem = ("has a line longer than the CSV reader's 2 MB limit, usually an unterminated "
@@ -751,7 +752,9 @@ def _read_error(path: Path, shown: str, exc: duckdb.Error) -> str:
         reasons = [ln.strip() for ln in text.splitlines()
                    if ln.strip() and not ln.startswith(("CSV Error on Line", "Original Line",
                                                         "Possible Solution", "  "))]
-        problem = f"could not be read: {reasons[0] if reasons else _first_line(text)}"
+        reason = reasons[0] if reasons else _first_line(text)
+        # Name the file as every message does, not by its absolute path.
+        problem = f"could not be read: {reason.replace(str(path), shown)}"
     return BadInputError(shown, problem, row=row, hint=hint).message
 
 
