@@ -432,8 +432,18 @@ def test_native_and_focus_export_of_one_slice_in_one_folder(con, tmp_path):
                                    "same slice (provider gcp, billing account "
                                    "018984-D0AAA4-940B88, billing period 2022-08) as "
                                    "shared/focus.csv (focus, focus) in the same folder")
+    assert "so shared/focus.csv stays loaded and this file is not" in native.error
     assert con.execute("select count(*) from meta.deliveries where is_current").fetchone() \
         == (1,)
+    # The fix the message suggests: the same bytes, moved to a folder of their own, load and
+    # supersede the other export.
+    moved = landing / "native-redelivery" / "native.csv"
+    moved.parent.mkdir()
+    (landing / "shared" / "native.csv").rename(moved)
+    again = {Path(o.path).name: o for o in ingest_landing(con, landing, settle=0).outcomes}
+    assert again["native.csv"].status == "loaded", again["native.csv"].error
+    assert con.execute("select family from meta.deliveries where is_current").fetchall() \
+        == [("gcp_billing",)]
 
 
 def test_native_and_focus_export_of_one_slice_in_two_folders(con, tmp_path):

@@ -644,9 +644,9 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, *, now: datetime | Non
                         level=logging.WARNING)
     if changed:
         return _waiting(path, shown, "changed while it was being read")
-    known = {r[0]: r[1] for r in con.execute(
-        "select status, any_value(error) from meta.load_ledger where file_id = ? "
-        "group by status", [file_id]).fetchall()}
+    known = {r[0]: (r[1], r[2]) for r in con.execute(
+        "select status, arg_max(error, loaded_at), list(path) from meta.load_ledger "
+        "where file_id = ? group by status", [file_id]).fetchall()}
     base = dict(
         file_id=file_id, path=str(path), file_name=path.name, directory=str(path.parent),
         size_bytes=stat.st_size, modified_at=datetime.fromtimestamp(stat.st_mtime, UTC)
@@ -663,10 +663,11 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, *, now: datetime | Non
                     billed_total=None, effective_total=None, error=None, warnings=None)
         return FileOutcome(str(path), file_id, "duplicate")
     if "skipped" in known:
-        return FileOutcome(str(path), file_id, "skipped", error=known["skipped"])
-    if "quarantined" in known:
-        # Same bytes fail the same way: report again without re-reading.
-        return FileOutcome(str(path), file_id, "quarantined", error=known["quarantined"])
+        return FileOutcome(str(path), file_id, "skipped", error=known["skipped"][0])
+    if "quarantined" in known and str(path) in known["quarantined"][1]:
+        # Same bytes at the same place fail the same way: report again without re-reading.
+        # Moved elsewhere (the fix for a same-folder conflict) they are read again.
+        return FileOutcome(str(path), file_id, "quarantined", error=known["quarantined"][0])
     det: Detection | None = None
     try:
         det = detect(path)
@@ -913,7 +914,9 @@ def _check_same_folder(con, path: Path, spec: FamilySpec, file_id: str, shown: s
                 f"is a {n_family} export ({n_type}) of the same slice (provider {provider}, "
                 f"billing account {account}, billing period {period:%Y-%m}) as {other} "
                 f"({o_family}, {o_type}) in the same folder; loading both would count every "
-                "charge twice. Keep one of them, or move a re-delivery to its own folder.",
+                f"charge twice, so {other} stays loaded and this file is not. If this file is "
+                "the newer delivery, move it to a folder of its own: it then replaces the "
+                "other.",
             )
         if o_family == n_family == spec.name:
             parts.append((other_id, other))
@@ -934,7 +937,8 @@ def _check_same_folder(con, path: Path, spec: FamilySpec, file_id: str, shown: s
             shown,
             f"repeats rows of {other}, a file of the same export and slice in the same folder: "
             "it is a second copy, not another part, and loading both would count those "
-            "charges twice. Keep one of them, or move a re-delivery to its own folder.",
+            f"charges twice, so {other} stays loaded and this file is not. If this file is the "
+            "newer delivery, move it to a folder of its own: it then replaces the other.",
         )
 
 
