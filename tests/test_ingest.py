@@ -178,3 +178,20 @@ def test_parts_of_one_delivery_coexist(con, tmp_path):
 
 # Bad input (every entry of docs/bad-input.md) is tested in tests/test_bad_inputs.py; killed
 # loads in tests/test_crash_recovery.py; hostile names and values in tests/test_security.py.
+
+
+def test_a_ledger_from_before_warnings_gains_the_column(con, tmp_path):
+    con.execute("create schema meta")
+    con.execute("""create table meta.load_ledger (
+        file_id varchar not null, path varchar not null, file_name varchar, directory varchar,
+        size_bytes bigint, modified_at timestamp, family varchar, provider varchar,
+        source_format varchar, schema_version varchar, dataset_type varchar,
+        status varchar not null, row_count bigint, billed_total decimal(38, 24),
+        effective_total decimal(38, 24), error varchar, loaded_at timestamp not null)""")
+    con.execute("insert into meta.load_ledger (file_id, path, status, loaded_at) "
+                "values ('abc', '/old/file.csv', 'loaded', now())")
+    (o,) = ingest_paths(con, [REAL / "multi/focus_1.0_finops_foundation_sample/focus_sample.csv"]
+                        ).outcomes
+    assert o.status == "loaded"
+    assert con.execute("select path, warnings is null from meta.load_ledger order by loaded_at"
+                       ).fetchall()[0] == ("/old/file.csv", True)
