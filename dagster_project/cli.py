@@ -239,6 +239,8 @@ def cmd_demo(args) -> int:
     rows = getattr(summary, "rows_per_provider", {})
     print(f"Demo exports: {sum(rows.values()):,} rows in {root / 'landing'} "
           f"({time.perf_counter() - started:.1f}s)")
+    # The exports were just written, completely, by this process: no settle time needed.
+    os.environ.setdefault("MLCOST_SETTLE_SECONDS", "0")
     code = run_pipeline(str(root / "landing"), args.warehouse, quiet=True)
     from dagster_project.lib.summary import print_summary
 

@@ -13,6 +13,9 @@ import pytest
 
 from dagster_project import settings
 
+# Tests write their landing files just before loading them: no settle time (see docs/bad-input.md).
+os.environ.setdefault("MLCOST_SETTLE_SECONDS", "0")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL = FIXTURES / "real"
 

@@ -225,8 +225,9 @@ def verdict(parquet: Path, status: dict[str, str], failed_must: list[str]) -> di
 
 def build(landing: Path, work: Path, name: str) -> Path:
     wh = work / f"{name}.duckdb"
+    # The landing folders were just generated or copied, completely: no settle time needed.
     env = {**os.environ, "MLCOST_REPORTS": str(work / "reports"),
-           "MLCOST_EXPORTS": str(work / "exports" / name)}
+           "MLCOST_EXPORTS": str(work / "exports" / name), "MLCOST_SETTLE_SECONDS": "0"}
     run = subprocess.run([str(MLCOST), "run", "--landing", str(landing), "--warehouse", str(wh)],
                          env=env, capture_output=True, text=True, check=False)
     if run.returncode != 0:

@@ -37,6 +37,13 @@ class FamilySpec:
     date_columns: tuple[str, ...] = ()
     tag_prefix: str | None = None  # canonical prefix of one-column-per-tag sources
     is_billing: bool = True
+    usage_columns: tuple[str, ...] = ()  # consumed quantity: negative values are flagged
+    # Rows that are plain usage (not refunds, credits or corrections, where a negative quantity
+    # is expected); fixed SQL over the raw columns, like the expressions above.
+    usage_row_expr: str = "true"
+    tag_json_columns: tuple[str, ...] = ()  # tags as one JSON object per row
+    # Tags that staging parses strictly (CUR 2.0 maps): invalid JSON there is a corrupt file.
+    tag_json_strict: bool = False
 
 
 _AWS_COMMON = (
@@ -93,6 +100,9 @@ _AWS = dict(
     effective_expr=_AWS_EFFECTIVE,
     money_columns=("line_item_unblended_cost",),
     date_columns=("line_item_usage_start_date", "bill_billing_period_start_date"),
+    usage_columns=("line_item_usage_amount",),
+    usage_row_expr="line_item_line_item_type in ('Usage', 'DiscountedUsage', "
+                   "'SavingsPlanCoveredUsage')",
 )
 
 AWS_CUR_LEGACY = FamilySpec(
@@ -102,6 +112,7 @@ AWS_CUR_LEGACY = FamilySpec(
 AWS_CUR2 = FamilySpec(
     name="aws_cur2", raw_table="aws_cur2",
     known_columns=_AWS_COMMON + ("product", "resource_tags", "cost_category", "discount"),
+    tag_json_columns=("resource_tags",), tag_json_strict=True,
     **_AWS,
 )
 
@@ -130,6 +141,8 @@ GCP_BILLING = FamilySpec(
     effective_expr=f"{money('cost')} + mlcost_credits_total(credits)",
     money_columns=("cost",),
     date_columns=("usage_start_time",),
+    usage_columns=("usage_amount",),
+    usage_row_expr="coalesce(cost_type, 'regular') = 'regular'",
 )
 
 AZURE_COST_DETAILS = FamilySpec(
@@ -163,6 +176,9 @@ AZURE_COST_DETAILS = FamilySpec(
     effective_expr=f"coalesce({money('cost_in_billing_currency')}, {money('cost')})",
     money_columns=("cost_in_billing_currency", "cost"),
     date_columns=("date",),
+    usage_columns=("quantity",),
+    usage_row_expr="charge_type = 'Usage'",
+    tag_json_columns=("tags",),
 )
 
 OCI_COST_REPORT = FamilySpec(
@@ -186,6 +202,8 @@ OCI_COST_REPORT = FamilySpec(
     effective_expr=money("cost_my_cost"),
     money_columns=("cost_my_cost",),
     date_columns=("line_item_interval_usage_start",),
+    usage_columns=("usage_billed_quantity",),
+    usage_row_expr="coalesce(lower(line_item_is_correction), 'false') = 'false'",
     tag_prefix="tags_",
 )
 
@@ -227,6 +245,9 @@ FOCUS = FamilySpec(
     effective_expr=money("effective_cost"),
     money_columns=("billed_cost", "effective_cost", "list_cost", "contracted_cost"),
     date_columns=("charge_period_start", "billing_period_start"),
+    usage_columns=("consumed_quantity",),
+    usage_row_expr="charge_category = 'Usage' and charge_class is null",
+    tag_json_columns=("tags",),
 )
 
 UTILIZATION_METRICS = FamilySpec(

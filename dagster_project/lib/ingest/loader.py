@@ -4,8 +4,11 @@ A file is identified by the sha256 of its content: loading it again is a no-op. 
 split into delivery slices (provider, billing account, billing period, dataset type, currency).
 A newer delivery of a (provider, billing account, billing period) supersedes the older one,
 which stays in raw and in the ledger, marked not current (see `_supersede` for parts of one
-delivery and Azure's complementary actual/amortized exports). Bad files are quarantined (ledger
-row with the reason) and never stop good files from loading.
+delivery, Azure's complementary actual/amortized exports and conflicting exports of one slice
+in one folder). Bad files are quarantined (ledger row with the reason) and never stop good
+files from loading; suspicious rows are loaded and flagged (ledger `warnings`). Files younger
+than the settle time, or changing while read, are left for the next run.
+The catalogue of bad inputs and what happens to each is docs/bad-input.md.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import logging
 import os
+import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,7 +50,10 @@ META_DDL = [
         size_bytes bigint, modified_at timestamp, family varchar, provider varchar,
         source_format varchar, schema_version varchar, dataset_type varchar,
         status varchar not null, row_count bigint, billed_total decimal(38, 24),
-        effective_total decimal(38, 24), error varchar, loaded_at timestamp not null)""",
+        effective_total decimal(38, 24), error varchar, loaded_at timestamp not null,
+        warnings varchar)""",
+    # Warehouses made before warnings existed.
+    "alter table meta.load_ledger add column if not exists warnings varchar",
     """create table if not exists meta.deliveries (
         file_id varchar not null, path varchar not null, directory varchar not null,
         family varchar not null, provider varchar not null, billing_account_id varchar,
@@ -71,12 +80,37 @@ GCP_LIST_COLUMNS = ("credits", "labels", "system_labels", "project_labels", "tag
 # Never billing data: checksums, partial downloads, documentation beside the exports.
 SKIPPED_SUFFIXES = (".crc", ".tmp", ".part", ".md", ".txt", ".pdf", ".sha256", ".manifest")
 
+log = logging.getLogger(__name__)
+
+# A file modified less than this many seconds ago may still be being written: leave it for the
+# next run. Demo and tests, which write their files before loading them, set it to 0.
+DEFAULT_SETTLE_SECONDS = 10.0
+# A line item whose absolute amount reaches this (in its billing currency) is flagged, not
+# dropped: no real single charge is that large, but a unit or decimal-point bug produces it.
+DEFAULT_ABSURD_AMOUNT = "1000000000"
+# Tags larger than this (characters of JSON per row) are flagged; they still load verbatim.
+HUGE_TAGS_CHARS = 65536
+# Leading rows compared when checking whether a same-folder file repeats another's rows (a
+# second copy of an export repeats its first rows; another part of it does not).
+OVERLAP_SAMPLE_ROWS = 200
+# Test hook for the crash-recovery test: touch this file after the rows are inserted and before
+# the commit, then wait to be killed. Never set in production.
+HOLD_ENV = "MLCOST_TEST_HOLD_LOAD_AFTER_INSERT"
+
+
+def settle_seconds() -> float:
+    return float(os.environ.get("MLCOST_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS))
+
+
+def absurd_amount() -> str:
+    return os.environ.get("MLCOST_ABSURD_AMOUNT", DEFAULT_ABSURD_AMOUNT)
+
 
 @dataclass
 class FileOutcome:
     path: str
     file_id: str | None
-    status: str  # loaded | duplicate | quarantined | skipped
+    status: str  # loaded | duplicate | quarantined | skipped | waiting
     family: str | None = None
     source_format: str | None = None
     schema_version: str | None = None
@@ -84,6 +118,7 @@ class FileOutcome:
     rows: int = 0
     error: str | None = None
     slices: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -96,6 +131,10 @@ class IngestResult:
     @property
     def errors(self) -> list[str]:
         return [o.error for o in self.outcomes if o.status == "quarantined" and o.error]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [w for o in self.outcomes if o.status == "loaded" for w in o.warnings]
 
 
 def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
@@ -327,14 +366,22 @@ def _csv_strict(con, path: Path, base: str, params: list) -> bool:
         f"select count(*) from ({base})", [str(path)] + params + [False]
     ).fetchone()
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
-        python_rows = sum(1 for _ in csv.reader(fh)) - 1
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            python_rows = sum(1 for _ in csv.reader(fh)) - 1
+    except UnicodeDecodeError as exc:
+        raise BadInputError(path, "is not UTF-8 text" + _first_non_utf8(path) + ".",
+                            hint="Billing exports are UTF-8; re-export or convert the file."
+                            ) from exc
+    except csv.Error as exc:
+        raise BadInputError(path, f"is not well-formed CSV ({exc}).") from exc
     if lenient_rows != python_rows:
+        ragged, row = _first_ragged(path)
         raise BadInputError(
             path,
             f"is not well-formed CSV: a strict reader rejects it and a lenient one reads "
-            f"{lenient_rows} rows where there are {python_rows}.",
-            hint="Check for unbalanced quotes or rows with the wrong number of fields.",
+            f"{lenient_rows} rows where there are {python_rows}{ragged}.",
+            row=row, hint="Check for unbalanced quotes or rows with the wrong number of fields.",
         )
     return False
 
@@ -390,6 +437,13 @@ def _validate(con, path: Path, det: Detection, spec: FamilySpec, file_id: str) -
         bad = _first_bad(con, table, file_id,
                          f"{q} is not null and try_cast({q} as {MONEY}) is null", col)
         if bad:
+            (is_number,) = con.execute("select try_cast(? as double) is not null",
+                                       [bad[1]]).fetchone()
+            if is_number:
+                raise BadInputError(
+                    path, f"has an amount {bad[1]!r} outside the exact money range (at most 14 "
+                    "integer digits): it cannot be stored without rounding.",
+                    row=bad[0], column=col)
             raise BadInputError(path, f"has a non-numeric amount {bad[1]!r}.",
                                 row=bad[0], column=col)
     for col in spec.date_columns:
@@ -410,21 +464,109 @@ def _validate(con, path: Path, det: Detection, spec: FamilySpec, file_id: str) -
         bad = _first_bad(con, table, file_id, "_billing_account_id is null")
         if bad:
             raise BadInputError(path, "has a row with no billing account id.", row=bad[0])
+        # One billing account bills in one currency per period; two means concatenated or
+        # corrupt exports, and the reconciliation (per currency) could not catch the mix-up.
         mixed = con.execute(
             "select _billing_account_id, _billing_period, "
-            "string_agg(distinct _currency, ', ' order by _currency) "
+            "string_agg(distinct _currency, ', ' order by _currency), "
+            "arg_min(_currency, _row_number) "
             f"from raw.{table} where _file_id = ? group by all "
             "having count(distinct _currency) > 1 limit 1",
             [file_id],
         ).fetchone()
         if mixed:
+            # Name the first row that departs from the slice's first currency.
+            (first_other,) = con.execute(
+                f"select min(_row_number) from raw.{table} where _file_id = ? "
+                "and _billing_account_id is not distinct from ? and _billing_period = ? "
+                "and _currency is distinct from ?",
+                [file_id, mixed[0], mixed[1], mixed[3]],
+            ).fetchone()
             raise BadInputError(
                 path,
                 f"mixes currencies ({mixed[2]}) in billing account {mixed[0]} for billing "
                 f"period {mixed[1]:%Y-%m}; one account and period must have one billing "
                 "currency.",
+                row=first_other,
             )
     return rows
+
+
+def _tags_braced(q: str, family: str) -> str:
+    # Azure writes tags without the outer braces ("k": "v"); staging adds them the same way.
+    if family == "azure_cost_details":
+        return f"case when left(trim({q}), 1) = '{{' then {q} else '{{' || {q} || '}}' end"
+    return q
+
+
+def _warning_checks(det: Detection, spec: FamilySpec) -> list[tuple[str, str, str, list]]:
+    """(kind, column, SQL predicate, its parameters) for every flag that applies to the file."""
+    present = _present_columns(det)
+    checks: list[tuple[str, str, str, list]] = []
+    for col in (c for c in spec.money_columns if c in present):
+        checks.append(("absurd", col, f"abs(try_cast({quote_ident(col)} as {MONEY})) >= "
+                       f"?::{MONEY}", [absurd_amount()]))
+    for col in (c for c in spec.usage_columns if c in present):
+        checks.append(("negative_usage", col, f"try_cast({quote_ident(col)} as {MONEY}) < 0 "
+                       f"and ({spec.usage_row_expr})", []))
+    for col in (c for c in spec.tag_json_columns if c in present):
+        q = quote_ident(col)
+        braced = _tags_braced(q, det.family)
+        checks.append(("tags_invalid", col, f"nullif(trim({q}), '') is not null and "
+                       f"json_type(try_cast({braced} as json)) is distinct from 'OBJECT'", []))
+        checks.append(("tags_nested", col, "list_bool_or(list_transform(map_values(try_cast("
+                       f"try_cast({braced} as json) as map(varchar, json))), "
+                       "lambda v: json_type(v) in ('OBJECT', 'ARRAY')))", []))
+        checks.append(("tags_huge", col, f"length({q}) > ?", [HUGE_TAGS_CHARS]))
+    return checks
+
+
+def _warnings(con, path: str, det: Detection, spec: FamilySpec, file_id: str) -> list[str]:
+    """Suspicious but loadable rows: flagged in the ledger, loaded as they are.
+
+    Dropping them would make the source totals disagree with the provider's invoice; the
+    message names the first such row so it can be checked at the source. One scan of the file's
+    rows computes every flag.
+    """
+    checks = _warning_checks(det, spec)
+    if not checks:
+        return []
+    exprs, params = [], []
+    for _, col, predicate, p in checks:
+        q = quote_ident(col)
+        for agg in ("count(*)", f"arg_min({q}, _row_number)", "min(_row_number)"):
+            exprs.append(f"{agg} filter (where {predicate})")
+            params += p
+    found = con.execute(
+        f"select {', '.join(exprs)} from raw.{spec.raw_table} where _file_id = ?",
+        [*params, file_id]).fetchone()
+    messages = []
+    for i, (kind, col, _, _) in enumerate(checks):
+        n, value, row = found[3 * i: 3 * i + 3]
+        if not n:
+            continue
+        if kind == "absurd":
+            problem = (f"has {n} row(s) with an amount of {absurd_amount()} or more in absolute "
+                       f"value (first: {value}); loaded as is. Check the export, or raise "
+                       "MLCOST_ABSURD_AMOUNT if such amounts are real.")
+        elif kind == "negative_usage":
+            problem = (f"has {n} usage row(s) with a negative usage quantity (first: {value}); "
+                       "loaded as is.")
+        elif kind == "tags_invalid":
+            shown = value if len(value) <= 60 else value[:57] + "..."
+            problem = f"has {n} row(s) whose tags are not a JSON object (first: {shown!r})"
+            if spec.tag_json_strict:
+                raise BadInputError(path, problem + "; this export writes tags as JSON, so the "
+                                    "file is corrupt.", row=row, column=col)
+            problem += "; loaded verbatim, but these tags cannot be used for attribution."
+        elif kind == "tags_nested":
+            problem = (f"has {n} row(s) whose tags nest objects or lists (tags are flat "
+                       "key/value pairs); loaded verbatim.")
+        else:
+            problem = (f"has {n} row(s) whose tags are longer than {HUGE_TAGS_CHARS} "
+                       "characters; loaded verbatim.")
+        messages.append(BadInputError(path, problem, row=row, column=col).message)
+    return messages
 
 
 def _present_columns(det: Detection) -> set[str]:
@@ -461,29 +603,71 @@ def _ledger(con, **row) -> None:
     con.execute(f"insert into meta.load_ledger ({cols}) values ({marks})", list(row.values()))
 
 
-def load_file(con: duckdb.DuckDBPyConnection, path: Path, *, now: datetime | None = None
-              ) -> FileOutcome:
+def display_path(path: Path, landing: Path | None) -> str:
+    """The name a message uses for a file: relative to the landing folder when below it."""
+    if landing is None:
+        return str(path)
+    landing = Path(landing)
+    if landing.is_file() or path == landing:
+        return path.name
+    rel = os.path.relpath(path, landing)
+    return str(path) if rel.startswith("..") else rel
+
+
+def _stat_key(stat: os.stat_result) -> tuple[int, int]:
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+class _StillWriting(Exception):
+    """The file changed while it was being read: someone is still writing it."""
+
+
+def load_file(con: duckdb.DuckDBPyConnection, path: Path, *, now: datetime | None = None,
+              landing: Path | None = None, settle: float | None = None) -> FileOutcome:
     path = Path(path)
+    shown = display_path(path, landing)
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    stat = path.stat()
-    file_id = sha256_file(path)
-    known = con.execute(
-        "select status, error from meta.load_ledger where file_id = ? "
-        "order by loaded_at desc limit 1",
-        [file_id],
-    ).fetchone()
-    if known and known[0] == "loaded":
-        return FileOutcome(str(path), file_id, "duplicate")
-    if known and known[0] == "skipped":
-        return FileOutcome(str(path), file_id, "skipped", error=known[1])
+    settle = settle_seconds() if settle is None else settle
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return _waiting(path, shown, "disappeared before it could be read")
+    age = time.time() - stat.st_mtime
+    if age < settle:
+        return _waiting(path, shown, f"was modified {max(age, 0):.0f}s ago (settle time "
+                        f"{settle:g}s, MLCOST_SETTLE_SECONDS); it may still be being written")
+    try:
+        file_id = sha256_file(path)
+        changed = _stat_key(path.stat()) != _stat_key(stat)
+    except OSError as exc:  # permissions, a vanished file, an I/O error: nothing to hash
+        return _waiting(path, shown, f"cannot be read ({exc.strerror or exc})",
+                        level=logging.WARNING)
+    if changed:
+        return _waiting(path, shown, "changed while it was being read")
+    known = {r[0]: (r[1], r[2]) for r in con.execute(
+        "select status, arg_max(error, loaded_at), list(path) from meta.load_ledger "
+        "where file_id = ? group by status", [file_id]).fetchall()}
     base = dict(
         file_id=file_id, path=str(path), file_name=path.name, directory=str(path.parent),
         size_bytes=stat.st_size, modified_at=datetime.fromtimestamp(stat.st_mtime, UTC)
         .replace(tzinfo=None), loaded_at=now,
     )
-    if known and known[0] == "quarantined":
-        # Same bytes fail the same way: report again without re-reading.
-        return FileOutcome(str(path), file_id, "quarantined", error=known[1])
+    if "loaded" in known:
+        # Same bytes under another name: note the copy once, load nothing.
+        (seen_here,) = con.execute(
+            "select count(*) from meta.load_ledger where file_id = ? and path = ?",
+            [file_id, str(path)]).fetchone()
+        if not seen_here:
+            _ledger(con, **base, family=None, provider=None, source_format=None,
+                    schema_version=None, dataset_type=None, status="duplicate", row_count=0,
+                    billed_total=None, effective_total=None, error=None, warnings=None)
+        return FileOutcome(str(path), file_id, "duplicate")
+    if "skipped" in known:
+        return FileOutcome(str(path), file_id, "skipped", error=known["skipped"][0])
+    if "quarantined" in known and str(path) in known["quarantined"][1]:
+        # Same bytes at the same place fail the same way: report again without re-reading.
+        # Moved elsewhere (the fix for a same-folder conflict) they are read again.
+        return FileOutcome(str(path), file_id, "quarantined", error=known["quarantined"][0])
     det: Detection | None = None
     try:
         det = detect(path)
@@ -492,36 +676,129 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, *, now: datetime | Non
         stage = _stage_query(con, path, det, spec)
         con.execute("begin transaction")
         try:
-            outcome = _load_detected(con, path, det, spec, file_id, base, now, stage)
+            outcome = _load_detected(con, path, det, spec, file_id, base, now, stage, shown,
+                                     landing)
+            if _stat_key(path.stat()) != _stat_key(stat):
+                raise _StillWriting
+            _hold_for_crash_test(path)
             con.execute("commit")
             return outcome
         except BaseException:
             con.execute("rollback")
             raise
+    except _StillWriting:
+        return _waiting(path, shown, "changed while it was being loaded")
+    except FileNotFoundError:
+        return _waiting(path, shown, "disappeared while it was being read")
+    except OSError as exc:
+        return _waiting(path, shown, f"cannot be read ({exc.strerror or exc})",
+                        level=logging.WARNING)
     except NotAnExport as exc:
+        note = str(exc).replace(str(path), shown, 1)
         _ledger(con, **base, family=None, provider=None, source_format=None, schema_version=None,
                 dataset_type=None, status="skipped", row_count=0, billed_total=None,
-                effective_total=None, error=str(exc))
-        return FileOutcome(str(path), file_id, "skipped", error=str(exc))
+                effective_total=None, error=note, warnings=None)
+        return FileOutcome(str(path), file_id, "skipped", error=note)
     except BadInputError as exc:
+        exc.path = shown
         msg = exc.message
     except duckdb.Error as exc:
-        msg = BadInputError(path, f"could not be read: {_first_line(str(exc))}").message
+        msg = _read_error(path, shown, exc)
     _ledger(
         con, **base, family=det.family if det else None, provider=None,
         source_format=det.format_label if det else None,
         schema_version=det.schema_version if det else None, dataset_type=None,
         status="quarantined", row_count=0, billed_total=None, effective_total=None, error=msg,
+        warnings=None,
     )
     return FileOutcome(str(path), file_id, "quarantined",
                        family=det.family if det else None, error=msg)
+
+
+def _waiting(path: Path, shown: str, why: str, level: int = logging.INFO) -> FileOutcome:
+    msg = f"{shown}: {why}; left for the next run."
+    log.log(level, msg)
+    return FileOutcome(str(path), None, "waiting", error=msg)
+
+
+def _hold_for_crash_test(path: Path) -> None:
+    flag = os.environ.get(HOLD_ENV)
+    if flag:
+        Path(flag).write_text(str(path))
+        time.sleep(600)
+
+
+def _read_error(path: Path, shown: str, exc: duckdb.Error) -> str:
+    """One paragraph from a DuckDB reader error: its reason, without the dump of the offending
+    line and reader options that follows (DuckDB's own line numbers are not reliable)."""
+    text = str(exc)
+    lowered = text.lower()
+    hint, row = None, None
+    if "invalid unicode" in lowered or "not utf-8" in lowered:
+        problem = "is not UTF-8 text" + _first_non_utf8(path) + "."
+        hint = "Billing exports are UTF-8; re-export or convert the file."
+    elif "gzip" in lowered:
+        problem = ("is a gzip file that cannot be decompressed to its end (the compressed "
+                   "stream stops early or is damaged); it is truncated or corrupt.")
+        hint = "Re-download the export."
+    elif re.search(r"maximum line size of \d+ bytes exceeded", lowered):
+        problem = ("has a line longer than the CSV reader's 2 MB limit, usually an unterminated "
+                   "quote (or huge tag values).")
+    elif "error when sniffing file" in lowered:
+        ragged, row = _first_ragged(path)
+        problem = ("is not well-formed CSV: its lines do not parse with one dialect (unbalanced "
+                   "quotes, or rows with a different number of fields than the header)"
+                   + ragged + ".")
+    else:
+        reasons = [ln.strip() for ln in text.splitlines()
+                   if ln.strip() and not ln.startswith(("CSV Error on Line", "Original Line",
+                                                        "Possible Solution", "  "))]
+        reason = reasons[0] if reasons else _first_line(text)
+        # Name the file as every message does, not by its absolute path.
+        problem = f"could not be read: {reason.replace(str(path), shown)}"
+    return BadInputError(shown, problem, row=row, hint=hint).message
+
+
+def _first_ragged(path: Path) -> tuple[str, int | None]:
+    """The first data row whose field count differs from the header's (streaming)."""
+    with open(path, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    try:
+        with (gzip.open(path, "rt", encoding="utf-8-sig", newline="") if gz
+              else open(path, encoding="utf-8-sig", newline="")) as fh:
+            reader = csv.reader(fh)
+            width = len(next(reader, []))
+            for number, fields in enumerate(reader, start=1):
+                if len(fields) != width:
+                    return (f"; it has {len(fields)} field(s) where the header has {width}",
+                            number)
+    except (OSError, EOFError, UnicodeDecodeError, csv.Error):
+        pass
+    return "", None
+
+
+def _first_non_utf8(path: Path) -> str:
+    """Where the first invalid byte is (a streaming scan, only run when a read failed)."""
+    with open(path, "rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    try:
+        with (gzip.open(path, "rb") if gz else open(path, "rb")) as fh:
+            for number, line in enumerate(fh, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as err:
+                    return f" (invalid byte 0x{line[err.start]:02x} on line {number})"
+    except (OSError, EOFError):
+        pass
+    return ""
 
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else text
 
 
-def _load_detected(con, path, det, spec, file_id, base, now, stage) -> FileOutcome:
+def _load_detected(con, path, det, spec, file_id, base, now, stage, shown, landing
+                   ) -> FileOutcome:
     ensure_raw_table(con, spec)
     stage_sql, params = stage
     staged_cols = [r[0] for r in con.execute(
@@ -543,6 +820,7 @@ def _load_detected(con, path, det, spec, file_id, base, now, stage) -> FileOutco
         [file_id, now] + params,
     )
     rows = _validate(con, path, det, spec, file_id)
+    warnings = _warnings(con, shown, det, spec, file_id)
     dataset_type = _dataset_type(con, det, spec, file_id)
     if det.family == "gcp_billing" and det.source_format == "ndjson":
         # Only the resource-level (detailed) export carries resource names on any row.
@@ -576,7 +854,8 @@ def _load_detected(con, path, det, spec, file_id, base, now, stage) -> FileOutco
                                 billing_period=period, currency=currency, rows=n,
                                 billed_total=b_total, effective_total=e_total))
     if spec.is_billing:
-        _supersede(con, file_id, str(path), str(path.parent), det.family, dataset_type)
+        _check_same_folder(con, path, spec, file_id, shown, landing)
+        _supersede(con, file_id, str(path), str(path.parent))
     totals = con.execute(
         "select sum(billed_total), sum(effective_total) from meta.deliveries where file_id = ?",
         [file_id],
@@ -587,38 +866,112 @@ def _load_detected(con, path, det, spec, file_id, base, now, stage) -> FileOutco
         source_format=det.format_label, schema_version=det.schema_version,
         dataset_type=dataset_type, status="loaded", row_count=rows,
         billed_total=totals[0], effective_total=totals[1], error=None,
+        warnings="\n".join(warnings) or None,
     )
     return FileOutcome(str(path), file_id, "loaded", family=det.family,
                        source_format=det.format_label, schema_version=det.schema_version,
-                       dataset_type=dataset_type, rows=rows, slices=slice_dicts)
+                       dataset_type=dataset_type, rows=rows, slices=slice_dicts,
+                       warnings=warnings)
 
 
-def _supersede(con, file_id: str, path: str, directory: str, family: str, dataset_type: str
-               ) -> None:
+# Slices of one (provider, billing account, billing period) that two files may both hold
+# current: Azure's actual and amortized datasets complement each other (one per basis).
+_COMPLEMENTARY = """(old.family = 'azure_cost_details' and new.family = 'azure_cost_details'
+                    and old.dataset_type <> new.dataset_type)"""
+
+
+def _check_same_folder(con, path: Path, spec: FamilySpec, file_id: str, shown: str,
+                       landing: Path | None) -> None:
+    """Refuse a second export of the same slice in the same folder.
+
+    Files of one family and dataset type in one folder are parts of one delivery (exports split
+    large months into numbered files), unless the new file's first rows repeat any of another's
+    first rows: then it is a second copy. A different export of the same slice (a native export
+    beside a FOCUS export of the same account and month) would count every charge twice.
+    """
+    others = con.execute(
+        f"""select distinct old.file_id, old.path, old.family, old.dataset_type,
+                new.family, new.dataset_type, new.provider, new.billing_account_id,
+                new.billing_period
+        from meta.deliveries as new
+        join meta.deliveries as old
+          on old.provider = new.provider
+         and old.billing_account_id is not distinct from new.billing_account_id
+         and old.billing_period = new.billing_period
+        where new.file_id = ? and old.file_id <> new.file_id and old.is_current
+          and old.directory = new.directory and old.path <> new.path
+          and not {_COMPLEMENTARY}
+        order by old.path""",
+        [file_id],
+    ).fetchall()
+    parts = []
+    for other_id, other_path, o_family, o_type, n_family, n_type, provider, account, period \
+            in others:
+        other = display_path(Path(other_path), landing)
+        if (o_family, o_type) != (n_family, n_type):
+            raise BadInputError(
+                shown,
+                f"is a {n_family} export ({n_type}) of the same slice (provider {provider}, "
+                f"billing account {account}, billing period {period:%Y-%m}) as {other} "
+                f"({o_family}, {o_type}) in the same folder; loading both would count every "
+                f"charge twice, so {other} stays loaded and this file is not. If this file is "
+                "the newer delivery, move it to a folder of its own: it then replaces the "
+                "other.",
+            )
+        if o_family == n_family == spec.name:
+            parts.append((other_id, other))
+    if not parts:
+        return
+    (repeated,) = con.execute(
+        f"""with sample as (
+            select hash(*columns(lambda c: not starts_with(c, '_'))) as h
+            from raw.{spec.raw_table} where _file_id = ? and _row_number <= ?)
+        select list_distinct(list(_file_id)) from raw.{spec.raw_table}
+        where list_contains(?, _file_id) and _row_number <= ?
+          and hash(*columns(lambda c: not starts_with(c, '_'))) in (select h from sample)""",
+        [file_id, OVERLAP_SAMPLE_ROWS, [p[0] for p in parts], OVERLAP_SAMPLE_ROWS],
+    ).fetchone()
+    if repeated:
+        other = next(name for pid, name in parts if pid in repeated)
+        raise BadInputError(
+            shown,
+            f"repeats rows of {other}, a file of the same export and slice in the same folder: "
+            "it is a second copy, not another part, and loading both would count those "
+            f"charges twice, so {other} stays loaded and this file is not. If this file is the "
+            "newer delivery, move it to a folder of its own: it then replaces the other.",
+        )
+
+
+def _supersede(con, file_id: str, path: str, directory: str) -> None:
     """Mark older current slices of the same (provider, billing account, billing period) as
-    superseded by this file, whatever their currency or dataset type.
+    superseded by this file, whatever their currency, dataset type or family.
 
-    Files in the same folder are parts of one delivery and coexist, unless one replaces an
-    earlier version of the same path. Azure actual and amortized exports complement each other.
+    Currency is not part of the key: one account bills in one currency per period, so a newer
+    delivery in another currency replaces the old one rather than adding to it. A native export
+    and a FOCUS export of one slice describe the same charges, so the newer one wins. Files in
+    the same folder are parts of one delivery and coexist (`_check_same_folder` refuses the
+    ones that are not), unless one replaces an earlier version of the same path. Azure actual
+    and amortized exports complement each other.
     """
     con.execute(
-        """update meta.deliveries as old set is_current = false, superseded_by = ?
+        f"""update meta.deliveries as old set is_current = false, superseded_by = ?
         from meta.deliveries as new
         where new.file_id = ? and old.file_id <> new.file_id and old.is_current
           and old.provider = new.provider
           and old.billing_account_id is not distinct from new.billing_account_id
           and old.billing_period = new.billing_period
           and (old.directory <> ? or old.path = ?)
-          and not (old.family = 'azure_cost_details' and ? = 'azure_cost_details'
-                   and old.dataset_type <> ?)""",
-        [file_id, file_id, directory, path, family, dataset_type],
+          and not {_COMPLEMENTARY}""",
+        [file_id, file_id, directory, path],
     )
 
 
-def ingest_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[Path]) -> IngestResult:
+def ingest_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[Path], *,
+                 landing: Path | None = None, settle: float | None = None) -> IngestResult:
     ensure_meta(con)
-    return IngestResult([load_file(con, p) for p in paths])
+    return IngestResult([load_file(con, p, landing=landing, settle=settle) for p in paths])
 
 
-def ingest_landing(con: duckdb.DuckDBPyConnection, landing: Path) -> IngestResult:
-    return ingest_paths(con, discover(landing))
+def ingest_landing(con: duckdb.DuckDBPyConnection, landing: Path, *,
+                   settle: float | None = None) -> IngestResult:
+    return ingest_paths(con, discover(landing), landing=Path(landing), settle=settle)
