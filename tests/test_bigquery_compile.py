@@ -11,6 +11,8 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -187,3 +189,84 @@ def test_raw_schema_matches_duckdb_layout():
     meta = bq.meta_schemas()
     assert dict(meta["deliveries"])["billed_total"] == "BIGNUMERIC"
     assert dict(meta["deliveries"])["is_current"] == "BOOL"
+
+
+class _FakeBigQuery:
+    """Records the jobs `ingest_gcp_billing_export` sends; answers the two reads it makes.
+    (The emulator does not emulate query parameters, so this flow cannot run there.)"""
+
+    def __init__(self, slices, ledger_has_file=False):
+        from google.cloud import bigquery
+
+        self._bq = bigquery
+        self.slices = slices
+        self.ledger_has_file = ledger_has_file
+        self.jobs: list[tuple[str, dict]] = []
+
+    def get_table(self, table_id):
+        from types import SimpleNamespace
+
+        bq_ = self._bq
+        if "export" in table_id:
+            return SimpleNamespace(schema=[bq_.SchemaField("resource", "RECORD")])
+        cols = dict(bq.meta_schemas()["deliveries" if "deliveries" in table_id else "load_ledger"])
+        return SimpleNamespace(schema=[bq_.SchemaField(c, t) for c, t in cols.items()])
+
+    def query(self, sql, job_config=None):
+        from types import SimpleNamespace
+
+        params = {p.name: p.value for p in (job_config.query_parameters if job_config else [])}
+        self.jobs.append((sql, params))
+        if "group by billing_account_id, currency" in sql:
+            rows = self.slices
+        elif "count(*) as n" in sql:
+            rows = [SimpleNamespace(n=1 if self.ledger_has_file else 0)]
+        else:
+            rows = []
+        return SimpleNamespace(result=lambda: rows)
+
+
+def _slice(account, total, rows=3):
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    return SimpleNamespace(billing_account_id=account, currency="USD", row_count=rows,
+                           billed_total=Decimal(total),
+                           last_export_time=datetime(2026, 11, 3, 4, 5, tzinfo=UTC))
+
+
+def test_gcp_export_month_is_copied_then_recorded_then_supersedes():
+    settings = bq.BigQuerySettings(project="p", gcp_billing_export_table="b.e.export_v1")
+    fake = _FakeBigQuery([_slice("A-1", "10.25"), _slice("B-2", "-0.5", rows=2)])
+    [out] = bq.ingest_gcp_billing_export(fake, settings, ["202611"])
+    assert (out.status, out.rows) == ("loaded", 5)
+    kinds = [sql.split()[0] for sql, _ in fake.jobs]
+    # slices, ledger check, clear a half-done attempt, copy, ledger row, supersede x2, deliveries
+    assert kinds == ["select", "select", "delete", "insert", "insert", "update", "update",
+                     "insert"]
+    copy_sql, copy_params = fake.jobs[3]
+    assert "`p.raw.gcp_billing`" in copy_sql and "`b.e.export_v1`" in copy_sql
+    assert copy_params["invoice_month"] == "202611" and copy_params["file_id"] == out.file_id
+    ledger_params = fake.jobs[4][1]
+    assert ledger_params["p0_billed_total"] == Decimal("9.75")
+    assert ledger_params["p0_status"] == "loaded" and ledger_params["p0_row_count"] == 5
+    delivery_params = fake.jobs[7][1]
+    assert delivery_params["p0_billing_account_id"] == "A-1"
+    assert delivery_params["p1_billed_total"] == Decimal("-0.5")
+    assert delivery_params["p0_billing_period"] == date(2026, 11, 1)
+
+
+def test_gcp_export_month_already_read_is_a_no_op():
+    settings = bq.BigQuerySettings(project="p", gcp_billing_export_table="b.e.export_v1")
+    fake = _FakeBigQuery([_slice("A-1", "1")], ledger_has_file=True)
+    [out] = bq.ingest_gcp_billing_export(fake, settings, ["202611"])
+    assert out.status == "duplicate"
+    assert [sql.split()[0] for sql, _ in fake.jobs] == ["select", "select"]
+
+
+def test_gcp_export_bad_month_is_refused():
+    from dagster_project.lib.ingest.errors import BadInputError
+
+    settings = bq.BigQuerySettings(project="p", gcp_billing_export_table="b.e.export_v1")
+    with pytest.raises(BadInputError, match="YYYYMM"):
+        bq.ingest_gcp_billing_export(_FakeBigQuery([]), settings, ["2026-11"])

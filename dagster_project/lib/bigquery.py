@@ -345,14 +345,21 @@ def _gcp_amount(money_type: str) -> str:
 def gcp_export_slices_sql(export_table: str, money_type: str = "BIGNUMERIC") -> str:
     """Delivery slices of one invoice month (@invoice_month) of the native export."""
     return f"""select
-    e.billing_account_id,
-    e.currency,
+    billing_account_id,
+    currency,
     count(*) as row_count,
-    sum({_gcp_amount(money_type)}) as billed_total,
-    max(e.export_time) as last_export_time
-from {_table_id(export_table)} as e
-where e.invoice.month = @invoice_month
-group by e.billing_account_id, e.currency"""
+    sum(amount) as billed_total,
+    max(export_time) as last_export_time
+from (
+    select
+        e.billing_account_id,
+        e.currency,
+        e.export_time,
+        {_gcp_amount(money_type)} as amount
+    from {_table_id(export_table)} as e
+    where e.invoice.month = @invoice_month
+) as rows_of_month
+group by billing_account_id, currency"""
 
 
 def gcp_export_insert_sql(export_table: str, raw_table: str, detailed: bool) -> str:
