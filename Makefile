@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install manifest demo test dev lint conformance clean
+.PHONY: install manifest demo test test-bigquery dev lint conformance clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,17 @@ demo: manifest
 
 test: manifest
 	$(BIN)/python -m pytest -q
+
+# The prod (BigQuery) models built and tested on a local BigQuery emulator (docs/bigquery.md);
+# crucible-emulator pins its own duckdb/sqlglot, so it lives in its own venv.
+CRUCIBLE_VENV := .venv-crucible
+$(CRUCIBLE_VENV)/.installed-0.1.0a2: | install
+	test -x $(CRUCIBLE_VENV)/bin/python || $(PYTHON) -m venv $(CRUCIBLE_VENV)
+	$(BIN)/uv pip install --quiet --python $(CRUCIBLE_VENV)/bin/python 'crucible-emulator[server]==0.1.0a2'
+	touch $@
+
+test-bigquery: manifest $(CRUCIBLE_VENV)/.installed-0.1.0a2
+	MLCOST_BQ_EMULATOR=$(CURDIR)/$(CRUCIBLE_VENV)/bin/crucible $(BIN)/python -m pytest -q tests/integration/test_bigquery_emulator.py
 
 dev: manifest
 	mkdir -p $(DAGSTER_HOME)

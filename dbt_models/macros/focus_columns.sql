@@ -62,7 +62,7 @@
 {%- endmacro %}
 
 {% macro row_id(file_id, row_number, split) -%}
-md5(concat({{ file_id }}, ':', cast({{ row_number }} as {{ dbt.type_string() }}), ':', cast({{ split }} as {{ dbt.type_string() }})))
+{{ md5_hex("concat(" ~ file_id ~ ", ':', cast(" ~ row_number ~ " as " ~ dbt.type_string() ~ "), ':', cast(" ~ split ~ " as " ~ dbt.type_string() ~ "))") }}
 {%- endmacro %}
 
 {#- Some real FOCUS producers write enumeration values in the wrong case ("Usage-based");
@@ -142,7 +142,7 @@ case
     {%- for src, dst in aliases.items() %}
     when {{ expr }} = '{{ src }}' then '{{ dst }}'
     {%- endfor %}
-    when regexp_full_match({{ expr }}, '{{ focus_unit_regex() }}') then {{ expr }}
+    when {{ regex_full_match(expr, focus_unit_regex()) }} then {{ expr }}
     else 'Units'
 end
 {%- endmacro %}
@@ -157,15 +157,15 @@ case
     when {{ resource_id }} is null then null
     when {{ resource_type }} is not null then {{ resource_type }}
     when {{ resource_id }} like 'arn:%'
-        then split_part({{ resource_id }}, ':', 3) || ' '
-            || coalesce(nullif(regexp_extract({{ resource_id }}, '^arn:[^:]*:[^:]*:[^:]*:[^:]*:([A-Za-z0-9-]+)[/:]', 1), ''), 'resource')
+        then {{ split_part(resource_id, "':'", 3) }} || ' '
+            || coalesce(nullif({{ regex_extract(resource_id, '^arn:[^:]*:[^:]*:[^:]*:[^:]*:([A-Za-z0-9-]+)[/:]', 1) }}, ''), 'resource')
     when {{ resource_id }} like 'i-%' then 'ec2 instance'
     when {{ resource_id }} like 'vol-%' then 'ec2 volume'
     when {{ resource_id }} like 'snap-%' then 'ec2 snapshot'
     when {{ resource_id }} like 'eni-%' then 'ec2 network-interface'
     when {{ resource_id }} like '//%.googleapis.com/%'
-        then split_part(split_part({{ resource_id }}, '//', 2), '.', 1) || ' '
-            || coalesce(nullif(regexp_extract({{ resource_id }}, '/([a-zA-Z]+)/[^/]+$', 1), ''), 'resource')
+        then {{ split_part(split_part(resource_id, "'//'", 2), "'.'", 1) }} || ' '
+            || coalesce(nullif({{ regex_extract(resource_id, '/([a-zA-Z]+)/[^/]+$', 1) }}, ''), 'resource')
     else {{ service_name }}
 end
 {%- endmacro %}

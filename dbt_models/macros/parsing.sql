@@ -2,7 +2,8 @@
 
 {% macro money_type() -%}{{ return(adapter.dispatch('money_type', 'mlcost')()) }}{%- endmacro %}
 {% macro default__money_type() -%}decimal(38, 24){%- endmacro %}
-{% macro bigquery__money_type() -%}bignumeric{%- endmacro %}
+{#- The emulator (crucible) has no BIGNUMERIC: money runs there as NUMERIC, 9 decimals. -#}
+{% macro bigquery__money_type() -%}{% if target.name == 'emulator' %}numeric{% else %}bignumeric{% endif %}{%- endmacro %}
 
 {#- Exact decimal from provider text. Floats never enter: sources are read as text. -#}
 {% macro money(expr) -%}cast({{ expr }} as {{ money_type() }}){%- endmacro %}
@@ -18,10 +19,14 @@ coalesce(
     try_strptime(cast({{ expr }} as varchar), ['%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y'])
 )
 {%- endmacro %}
+{#- BigQuery keeps naive UTC as TIMESTAMP (the FOCUS columns' type), so that every timestamp a
+    model compares has one type. -#}
 {% macro bigquery__parse_ts(expr) -%}
 coalesce(
-    safe_cast(safe_cast({{ expr }} as timestamp) as datetime),
-    safe.parse_datetime('%m/%d/%Y', {{ expr }})
+    safe_cast({{ expr }} as timestamp),
+    cast(safe.parse_datetime('%m/%d/%Y %H:%M:%S', {{ expr }}) as timestamp),
+    cast(safe.parse_datetime('%m/%d/%Y %H:%M', {{ expr }}) as timestamp),
+    cast(safe.parse_date('%m/%d/%Y', {{ expr }}) as timestamp)
 )
 {%- endmacro %}
 
@@ -39,11 +44,11 @@ coalesce(safe.parse_date('%m/%d/%Y', {{ expr }}), safe_cast(substr({{ expr }}, 1
 
 {% macro add_days(expr, n) -%}{{ return(adapter.dispatch('add_days', 'mlcost')(expr, n)) }}{%- endmacro %}
 {% macro default__add_days(expr, n) -%}({{ expr }} + interval {{ n }} day){%- endmacro %}
-{% macro bigquery__add_days(expr, n) -%}datetime_add({{ expr }}, interval {{ n }} day){%- endmacro %}
+{% macro bigquery__add_days(expr, n) -%}timestamp_add(cast({{ expr }} as timestamp), interval {{ n }} day){%- endmacro %}
 
 {% macro add_months(expr, n) -%}{{ return(adapter.dispatch('add_months', 'mlcost')(expr, n)) }}{%- endmacro %}
 {% macro default__add_months(expr, n) -%}({{ expr }} + interval {{ n }} month){%- endmacro %}
-{% macro bigquery__add_months(expr, n) -%}datetime_add({{ expr }}, interval {{ n }} month){%- endmacro %}
+{% macro bigquery__add_months(expr, n) -%}cast(datetime_add(cast({{ expr }} as datetime), interval {{ n }} month) as timestamp){%- endmacro %}
 
 {% macro month_start(expr) -%}{{ return(adapter.dispatch('month_start', 'mlcost')(expr)) }}{%- endmacro %}
 {% macro default__month_start(expr) -%}cast(date_trunc('month', {{ expr }}) as date){%- endmacro %}
@@ -62,6 +67,15 @@ coalesce(list_sum(list_transform(
         {%- if exclude_types %} and coalesce(c.type, '') not in ({% for t in exclude_types %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %}){% endif %}
     ),
     lambda c: try_cast(c.amount as {{ money_type() }}))), 0)
+{%- endmacro %}
+{% macro bigquery__credits_total(expr, types, exclude_types) -%}
+coalesce((
+    select sum(safe_cast(json_value(c, '$.amount') as {{ money_type() }}))
+    from unnest(json_query_array({{ expr }})) as c
+    where true
+    {%- if types %} and json_value(c, '$.type') in ({% for t in types %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %}){% endif %}
+    {%- if exclude_types %} and coalesce(json_value(c, '$.type'), '') not in ({% for t in exclude_types %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %}){% endif %}
+), 0)
 {%- endmacro %}
 
 {% macro nullif_blank(expr) -%}nullif(trim(cast({{ expr }} as {{ dbt.type_string() }})), ''){%- endmacro %}

@@ -32,61 +32,63 @@ sub_account_names as (
 final as (
     select
         unioned.* replace (
-            coalesce(unioned."BillingAccountName", account_names.billing_account_name)
-                as "BillingAccountName",
+            coalesce(unioned.{{ q('BillingAccountName') }}, account_names.billing_account_name)
+                as {{ q('BillingAccountName') }},
             case
-                when unioned."SubAccountId" is not null
-                    then coalesce(unioned."SubAccountName", sub_account_names.sub_account_name, unioned."SubAccountId")
-            end as "SubAccountName",
-            {{ focus_unit('unioned."PricingUnit"') }} as "PricingUnit",
-            {{ focus_unit('unioned."ConsumedUnit"') }} as "ConsumedUnit",
-            {{ focus_unit('unioned."CommitmentDiscountUnit"') }} as "CommitmentDiscountUnit",
-            unioned."PricingUnit" as "x_PricingUnit",
-            unioned."ConsumedUnit" as "x_ConsumedUnit",
-            case when unioned."ChargeCategory" <> 'Tax' then unioned."SkuId" end as "SkuId",
-            case when unioned."ChargeCategory" <> 'Tax' then unioned."SkuPriceId" end as "SkuPriceId",
-            case when unioned."ChargeCategory" <> 'Tax' and unioned."SkuId" is not null then unioned."SkuMeter" end
-                as "SkuMeter",
+                when unioned.{{ q('SubAccountId') }} is not null
+                    then coalesce(
+                        unioned.{{ q('SubAccountName') }}, sub_account_names.sub_account_name, unioned.{{ q('SubAccountId') }}
+                    )
+            end as {{ q('SubAccountName') }},
+            {{ focus_unit('unioned.' ~ q('PricingUnit')) }} as {{ q('PricingUnit') }},
+            {{ focus_unit('unioned.' ~ q('ConsumedUnit')) }} as {{ q('ConsumedUnit') }},
+            {{ focus_unit('unioned.' ~ q('CommitmentDiscountUnit')) }} as {{ q('CommitmentDiscountUnit') }},
+            unioned.{{ q('PricingUnit') }} as {{ q('x_PricingUnit') }},
+            unioned.{{ q('ConsumedUnit') }} as {{ q('x_ConsumedUnit') }},
+            case when unioned.{{ q('ChargeCategory') }} <> 'Tax' then unioned.{{ q('SkuId') }} end as {{ q('SkuId') }},
+            case when unioned.{{ q('ChargeCategory') }} <> 'Tax' then unioned.{{ q('SkuPriceId') }} end as {{ q('SkuPriceId') }},
+            case when unioned.{{ q('ChargeCategory') }} <> 'Tax' and unioned.{{ q('SkuId') }} is not null then unioned.{{ q('SkuMeter') }} end
+                as {{ q('SkuMeter') }},
             case
-                when unioned."ChargeCategory" <> 'Tax' and unioned."SkuPriceId" is not null then unioned."SkuPriceDetails"
-            end as "SkuPriceDetails",
-            coalesce(unioned."PricingCurrency", unioned."BillingCurrency") as "PricingCurrency",
+                when unioned.{{ q('ChargeCategory') }} <> 'Tax' and unioned.{{ q('SkuPriceId') }} is not null then unioned.{{ q('SkuPriceDetails') }}
+            end as {{ q('SkuPriceDetails') }},
+            coalesce(unioned.{{ q('PricingCurrency') }}, unioned.{{ q('BillingCurrency') }}) as {{ q('PricingCurrency') }},
             coalesce(
-                unioned."PricingCurrencyEffectiveCost",
+                unioned.{{ q('PricingCurrencyEffectiveCost') }},
                 case
-                    when coalesce(unioned."PricingCurrency", unioned."BillingCurrency") = unioned."BillingCurrency"
-                        then unioned."EffectiveCost"
+                    when coalesce(unioned.{{ q('PricingCurrency') }}, unioned.{{ q('BillingCurrency') }}) = unioned.{{ q('BillingCurrency') }}
+                        then unioned.{{ q('EffectiveCost') }}
                 end
-            ) as "PricingCurrencyEffectiveCost",
+            ) as {{ q('PricingCurrencyEffectiveCost') }},
             coalesce(
-                unioned."PricingCurrencyListUnitPrice",
+                unioned.{{ q('PricingCurrencyListUnitPrice') }},
                 case
-                    when coalesce(unioned."PricingCurrency", unioned."BillingCurrency") = unioned."BillingCurrency"
-                        then unioned."ListUnitPrice"
+                    when coalesce(unioned.{{ q('PricingCurrency') }}, unioned.{{ q('BillingCurrency') }}) = unioned.{{ q('BillingCurrency') }}
+                        then unioned.{{ q('ListUnitPrice') }}
                 end
-            ) as "PricingCurrencyListUnitPrice",
+            ) as {{ q('PricingCurrencyListUnitPrice') }},
             coalesce(
-                unioned."PricingCurrencyContractedUnitPrice",
+                unioned.{{ q('PricingCurrencyContractedUnitPrice') }},
                 case
-                    when coalesce(unioned."PricingCurrency", unioned."BillingCurrency") = unioned."BillingCurrency"
-                        then unioned."ContractedUnitPrice"
+                    when coalesce(unioned.{{ q('PricingCurrency') }}, unioned.{{ q('BillingCurrency') }}) = unioned.{{ q('BillingCurrency') }}
+                        then unioned.{{ q('ContractedUnitPrice') }}
                 end
-            ) as "PricingCurrencyContractedUnitPrice",
-            {{ resource_type('unioned."ResourceType"', 'unioned."ResourceId"', 'unioned."ServiceName"') }}
-                as "ResourceType",
+            ) as {{ q('PricingCurrencyContractedUnitPrice') }},
+            {{ resource_type('unioned.' ~ q('ResourceType'), 'unioned.' ~ q('ResourceId'), 'unioned.' ~ q('ServiceName')) }}
+                as {{ q('ResourceType') }},
             -- RegionName is null exactly when RegionId is (FOCUS 1.2).
-            case when unioned."RegionId" is not null then coalesce(unioned."RegionName", unioned."RegionId") end
-                as "RegionName"
+            case when unioned.{{ q('RegionId') }} is not null then coalesce(unioned.{{ q('RegionName') }}, unioned.{{ q('RegionId') }}) end
+                as {{ q('RegionName') }}
         )
     from unioned
     left join account_names
         on
-            account_names.provider = unioned."x_ProviderCode"
-            and account_names.billing_account_id = unioned."BillingAccountId"
+            account_names.provider = unioned.{{ q('x_ProviderCode') }}
+            and account_names.billing_account_id = unioned.{{ q('BillingAccountId') }}
     left join sub_account_names
         on
-            sub_account_names.provider = unioned."x_ProviderCode"
-            and sub_account_names.sub_account_id = unioned."SubAccountId"
+            sub_account_names.provider = unioned.{{ q('x_ProviderCode') }}
+            and sub_account_names.sub_account_id = unioned.{{ q('SubAccountId') }}
 )
 
 select * from final

@@ -26,15 +26,15 @@ with source_totals as (
 
 focus_totals as (
     select
-        "x_ProviderCode" as provider,
-        "BillingAccountId" as billing_account_id,
-        "x_BillingPeriod" as billing_period,
-        "BillingCurrency" as currency,
-        sum("BilledCost") as focus_billed_total,
-        sum("EffectiveCost") as focus_effective_total,
+        {{ q('x_ProviderCode') }} as provider,
+        {{ q('BillingAccountId') }} as billing_account_id,
+        {{ q('x_BillingPeriod') }} as billing_period,
+        {{ q('BillingCurrency') }} as currency,
+        sum({{ q('BilledCost') }}) as focus_billed_total,
+        sum({{ q('EffectiveCost') }}) as focus_effective_total,
         count(*) as focus_rows
     from {{ ref('focus_cost_and_usage') }}
-    group by "x_ProviderCode", "BillingAccountId", "x_BillingPeriod", "BillingCurrency"
+    group by {{ q('x_ProviderCode') }}, {{ q('BillingAccountId') }}, {{ q('x_BillingPeriod') }}, {{ q('BillingCurrency') }}
 ),
 
 joined as (

@@ -4,15 +4,15 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_cost_allocations'}}}) }}
 with focus as (
     select
-        "x_ProviderCode" as provider,
-        "BillingAccountId" as billing_account_id,
-        "SubAccountId" as sub_account_id,
-        "x_BillingPeriod" as billing_period,
-        "BillingCurrency" as billing_currency,
-        sum("BilledCost") as billed_cost,
-        sum("EffectiveCost") as effective_cost,
-        sum("ListCost") as list_cost,
-        sum("PricingQuantity") as pricing_quantity,
+        {{ q('x_ProviderCode') }} as provider,
+        {{ q('BillingAccountId') }} as billing_account_id,
+        {{ q('SubAccountId') }} as sub_account_id,
+        {{ q('x_BillingPeriod') }} as billing_period,
+        {{ q('BillingCurrency') }} as billing_currency,
+        sum({{ q('BilledCost') }}) as billed_cost,
+        sum({{ q('EffectiveCost') }}) as effective_cost,
+        sum({{ q('ListCost') }}) as list_cost,
+        sum({{ q('PricingQuantity') }}) as pricing_quantity,
         count(*) as row_count
     from {{ ref('focus_cost_and_usage') }}
     group by 1, 2, 3, 4, 5

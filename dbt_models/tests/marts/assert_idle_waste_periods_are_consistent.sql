@@ -8,4 +8,4 @@ where
     or period_start < idle_run_start
     or period_end > idle_run_end
     or idle_days < 1
-    or idle_days > period_end - period_start + 1
+    or idle_days > {{ days_between('period_end', 'period_start') }} + 1

@@ -4,11 +4,11 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_cost_allocations'}}}) }}
 with focus as (
     select
-        "x_RowId" as focus_row_id,
-        "BilledCost" as billed_cost,
-        "EffectiveCost" as effective_cost,
-        "ListCost" as list_cost,
-        "PricingQuantity" as pricing_quantity
+        {{ q('x_RowId') }} as focus_row_id,
+        {{ q('BilledCost') }} as billed_cost,
+        {{ q('EffectiveCost') }} as effective_cost,
+        {{ q('ListCost') }} as list_cost,
+        {{ q('PricingQuantity') }} as pricing_quantity
     from {{ ref('focus_cost_and_usage') }}
 ),
 

@@ -46,34 +46,34 @@ ml_models as (
 
 renamed as (
     select
-        "x_RowId" as focus_row_id,
-        "x_ProviderCode" as provider,
-        "BillingAccountId" as billing_account_id,
-        "SubAccountId" as sub_account_id,
-        "SubAccountName" as sub_account_name,
-        "x_BillingPeriod" as billing_period,
-        {{ month_start('"BillingPeriodStart"') }} as billing_month,
-        cast("ChargePeriodStart" as date) as charge_date,
-        "ChargePeriodStart" as charge_period_start,
-        "ChargePeriodEnd" as charge_period_end,
-        "ChargeCategory" as charge_category,
-        "ChargeDescription" as charge_description,
-        "CommitmentDiscountId" as commitment_discount_id,
-        "CommitmentDiscountStatus" as commitment_discount_status,
-        "ServiceCategory" as service_category,
-        "ServiceName" as service_name,
-        "x_ServiceCode" as service_code,
-        "x_UsageType" as usage_type,
-        "RegionId" as region_id,
-        "ResourceId" as resource_id,
-        "ResourceName" as resource_name,
-        "Tags" as tags_json,
-        "BillingCurrency" as billing_currency,
-        "BilledCost" as billed_cost,
-        "EffectiveCost" as effective_cost,
-        "ListCost" as list_cost,
-        "PricingQuantity" as pricing_quantity,
-        "PricingUnit" as pricing_unit
+        {{ q('x_RowId') }} as focus_row_id,
+        {{ q('x_ProviderCode') }} as provider,
+        {{ q('BillingAccountId') }} as billing_account_id,
+        {{ q('SubAccountId') }} as sub_account_id,
+        {{ q('SubAccountName') }} as sub_account_name,
+        {{ q('x_BillingPeriod') }} as billing_period,
+        {{ month_start(q('BillingPeriodStart')) }} as billing_month,
+        cast({{ q('ChargePeriodStart') }} as date) as charge_date,
+        {{ q('ChargePeriodStart') }} as charge_period_start,
+        {{ q('ChargePeriodEnd') }} as charge_period_end,
+        {{ q('ChargeCategory') }} as charge_category,
+        {{ q('ChargeDescription') }} as charge_description,
+        {{ q('CommitmentDiscountId') }} as commitment_discount_id,
+        {{ q('CommitmentDiscountStatus') }} as commitment_discount_status,
+        {{ q('ServiceCategory') }} as service_category,
+        {{ q('ServiceName') }} as service_name,
+        {{ q('x_ServiceCode') }} as service_code,
+        {{ q('x_UsageType') }} as usage_type,
+        {{ q('RegionId') }} as region_id,
+        {{ q('ResourceId') }} as resource_id,
+        {{ q('ResourceName') }} as resource_name,
+        {{ q('Tags') }} as tags_json,
+        {{ q('BillingCurrency') }} as billing_currency,
+        {{ q('BilledCost') }} as billed_cost,
+        {{ q('EffectiveCost') }} as effective_cost,
+        {{ q('ListCost') }} as list_cost,
+        {{ q('PricingQuantity') }} as pricing_quantity,
+        {{ q('PricingUnit') }} as pricing_unit
     from focus
 ),
 
@@ -219,7 +219,7 @@ attributed as (
                 commitment_discount_status = 'Used'
                 or commitment_discount_status = 'Unused'
                 or charge_category = 'Purchase'
-                then regexp_extract(coalesce(commitment_discount_id, resource_id), '[^/:]+$')
+                then {{ regex_extract('coalesce(commitment_discount_id, resource_id)', '[^/:]+$') }}
         end as commitment_name
     from joined
 ),
@@ -231,11 +231,10 @@ commitment_profiles as (
         provider,
         billing_period,
         commitment_name,
-        arg_max(coalesce(tag_ml_model, resource_ml_model, account_ml_model), list_cost)
-        filter (where coalesce(tag_ml_model, resource_ml_model, account_ml_model) is not null)
+        {{ arg_max_not_null('coalesce(tag_ml_model, resource_ml_model, account_ml_model)', 'list_cost') }}
             as covered_ml_model,
-        arg_max(coalesce(tag_workload, rule_workload), list_cost)
-        filter (where coalesce(tag_workload, rule_workload) is not null) as covered_workload
+        {{ arg_max_not_null('coalesce(tag_workload, rule_workload)', 'list_cost') }}
+            as covered_workload
     from attributed
     where
         commitment_discount_status = 'Used'

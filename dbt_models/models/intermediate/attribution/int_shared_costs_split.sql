@@ -127,7 +127,7 @@ shares as (
     select
         *,
         -- The share is a ratio, not money: rounded to the 10 decimals money_mul keeps.
-        cast(round(weight / sum(weight) over (partition by focus_row_id), 10) as decimal(38, 10))
+        {{ to_decimal('round(weight / sum(weight) over (partition by focus_row_id), 10)', 38, 10) }}
             as rounded_share,
         row_number() over (partition by focus_row_id order by weight desc, team asc) as share_rank
     from chosen
@@ -173,10 +173,8 @@ final as (
         focus_row_id,
         team,
         split_basis,
-        cast(
-            case when share_rank = 1 then 1 - other_share else rounded_share end
-            as decimal(38, 10)
-        ) as allocation_share,
+        {{ to_decimal('case when share_rank = 1 then 1 - other_share else rounded_share end', 38, 10) }}
+            as allocation_share,
         cast(
             case when share_rank = 1 then billed_cost - other_billed else billed_piece end
             as {{ money_type() }}

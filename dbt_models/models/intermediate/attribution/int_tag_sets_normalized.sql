@@ -28,28 +28,15 @@ workload_aliases as (
 
 tag_sets as (
     select distinct
-        "x_ProviderCode" as provider,
-        "Tags" as tags_json
+        {{ q('x_ProviderCode') }} as provider,
+        {{ q('Tags') }} as tags_json
     from focus
-    where "Tags" is not null
+    where {{ q('Tags') }} is not null
 ),
 
 tag_pairs as (
-    select
-        entries.provider,
-        entries.tags_json,
-        -- Bracket access to the struct fields: sqlfluff takes `pair.key` for a table reference.
-        entries.pair['key'] as tag_key,
-        nullif(trim(entries.pair['value']), '') as tag_value
-    from (
-        select
-            provider,
-            tags_json,
-            -- Invalid JSON or non-object tags yield no pairs instead of failing the build.
-            unnest(map_entries(try_cast(try_cast(tags_json as json) as map (varchar, varchar))))
-                as pair
-        from tag_sets
-    ) as entries
+    -- Invalid JSON or non-object tags yield no pairs instead of failing the build.
+    {{ tag_pairs('tag_sets') }}
 ),
 
 keyed as (
@@ -63,8 +50,8 @@ keyed as (
         k.is_inherited,
         k.is_alias or p.tag_key <> k.tag_key as is_key_alias,
         -- Slugs: the team form uses hyphens, the workload form underscores.
-        regexp_replace(lower(p.tag_value), '[\s_]+', '-', 'g') as value_slug,
-        regexp_replace(lower(p.tag_value), '[\s-]+', '_', 'g') as value_snake,
+        {{ regex_replace_all('lower(p.tag_value)', '[\\s_]+', '-') }} as value_slug,
+        {{ regex_replace_all('lower(p.tag_value)', '[\\s-]+', '_') }} as value_snake,
         -- A provider-specific alias row beats a generic one for the same key.
         row_number() over (
             partition by p.provider, p.tags_json, p.tag_key
@@ -109,15 +96,15 @@ resolved as (
     left join team_aliases
         on
             keyed.attribute = 'team'
-            and keyed.value_slug = regexp_replace(lower(team_aliases.alias), '[\s_]+', '-', 'g')
+            and keyed.value_slug = {{ regex_replace_all('lower(team_aliases.alias)', '[\\s_]+', '-') }}
     left join ml_models
         on
             keyed.attribute = 'ml_model'
-            and keyed.value_slug = regexp_replace(lower(ml_models.alias), '[\s_]+', '-', 'g')
+            and keyed.value_slug = {{ regex_replace_all('lower(ml_models.alias)', '[\\s_]+', '-') }}
     left join workload_aliases
         on
             keyed.attribute = 'workload'
-            and keyed.value_snake = regexp_replace(lower(workload_aliases.alias), '[\s-]+', '_', 'g')
+            and keyed.value_snake = {{ regex_replace_all('lower(workload_aliases.alias)', '[\\s-]+', '_') }}
     where keyed.key_rank = 1
 ),
 
@@ -136,7 +123,7 @@ owners as (
     select
         provider,
         tags_json,
-        bool_or(attribute in ('team', 'owner') and not is_inherited) as has_owner_tag
+        {{ bool_or("attribute in ('team', 'owner') and not is_inherited") }} as has_owner_tag
     from resolved
     group by provider, tags_json
 ),
@@ -147,10 +134,10 @@ final as (
         tag_sets.tags_json,
         max(case when best.attribute = 'team' then best.resolved_value end) as tag_team,
         coalesce(
-            bool_or(best.attribute = 'team' and (best.is_key_alias or best.is_value_alias)),
+            {{ bool_or("best.attribute = 'team' and (best.is_key_alias or best.is_value_alias)") }},
             false
         ) as is_tag_team_alias,
-        coalesce(bool_or(best.attribute = 'team' and best.is_inherited), false)
+        coalesce({{ bool_or("best.attribute = 'team' and best.is_inherited") }}, false)
             as is_tag_team_inherited,
         max(case when best.attribute = 'ml_model' then best.resolved_value end) as tag_ml_model,
         max(case when best.attribute = 'workload' then best.resolved_value end) as tag_workload,

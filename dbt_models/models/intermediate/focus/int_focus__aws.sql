@@ -118,16 +118,15 @@ negation_residual as (
 ),
 
 residual_rows as (
+    -- Same columns in the same order as base_rows: the union below is positional.
     select
-        c.* exclude (
-            charge_category, charge_class, line_item_type, commitment_id,
-            commitment_category
+        c.* replace (
+            'Adjustment' as charge_category,
+            cast(null as {{ dbt.type_string() }}) as charge_class,
+            'SavingsPlanNegationResidual' as line_item_type,
+            cast(null as {{ dbt.type_string() }}) as commitment_id,
+            cast(null as {{ dbt.type_string() }}) as commitment_category
         ),
-        'Adjustment' as charge_category,
-        cast(null as {{ dbt.type_string() }}) as charge_class,
-        'SavingsPlanNegationResidual' as line_item_type,
-        cast(null as {{ dbt.type_string() }}) as commitment_id,
-        cast(null as {{ dbt.type_string() }}) as commitment_category,
         2 as row_split,
         r.residual as billed_cost,
         cast(0 as {{ money_type() }}) as effective_cost,
@@ -139,9 +138,9 @@ residual_rows as (
 
 all_rows as (
     select * from base_rows
-    union all by name
+    union all
     select * from unused_nonzero
-    union all by name
+    union all
     select * from residual_rows
 ),
 
@@ -164,7 +163,7 @@ mapped as (
             'ChargePeriodStart': 'usage_start_at',
             'CommitmentDiscountCategory': 'commitment_category',
             'CommitmentDiscountId': 'commitment_id',
-            'CommitmentDiscountName': "case when commitment_id is not null then regexp_extract(commitment_id, '[^/:]+$') end",
+            'CommitmentDiscountName': "case when commitment_id is not null then " ~ regex_extract('commitment_id', '[^/:]+$') ~ " end",
             'CommitmentDiscountQuantity': "case when commitment_id is null or charge_class is not null then null when commitment_category = 'Spend' then case when row_split = 1 then effective_cost when charge_category = 'Purchase' then coalesce(savings_plan_total_commitment, billed_cost) else savings_plan_effective_cost end when row_split = 1 then reservation_unused_quantity else usage_amount end",
             'CommitmentDiscountStatus': 'commitment_status',
             'CommitmentDiscountType': "case when commitment_category = 'Spend' then 'Savings Plan' when commitment_category = 'Usage' then 'Reserved Instance' end",
@@ -188,13 +187,13 @@ mapped as (
             'RegionId': 'region_code',
             'RegionName': "case when region_code is not null then coalesce(location, region_code) end",
             'ResourceId': 'resource_id',
-            'ResourceName': "case when resource_id is not null then regexp_extract(resource_id, '[^/:]+$') end",
+            'ResourceName': "case when resource_id is not null then " ~ regex_extract('resource_id', '[^/:]+$') ~ " end",
             'ServiceCategory': 'service_category',
             'ServiceName': 'service_name',
             'ServiceSubcategory': 'service_subcategory',
             'SkuId': 'sku',
             'SkuMeter': 'usage_type',
-            'SkuPriceDetails': "case when instance_type is not null then to_json(struct_pack(InstanceType := instance_type))::varchar end",
+            'SkuPriceDetails': "case when instance_type is not null then " ~ json_object_text('InstanceType', 'instance_type') ~ " end",
             'SkuPriceId': "case when sku is not null then coalesce(rate_code, sku || '.' || rate_id) end",
             'SubAccountId': 'usage_account_id',
             'SubAccountName': "case when usage_account_id is not null then usage_account_name end",

@@ -100,7 +100,7 @@ costed as (
         end as commitment_status,
         case when charge_type = 'Refund' then 'Correction' end as charge_class,
         -- Tags that are not valid JSON even with braces are kept as text in x_TagsUnparsed.
-        json_valid(tags_braced) as tags_valid
+        {{ is_valid_json('tags_braced') }} as tags_valid
     from classified
 ),
 
@@ -147,8 +147,8 @@ mapped as (
             'RegionId': "case when resource_location is not null then lower(replace(resource_location, ' ', '')) end",
             'RegionName': 'resource_location',
             'ResourceId': 'resource_id',
-            'ResourceName': "case when resource_id is not null then coalesce(resource_name, regexp_extract(resource_id, '[^/]+$')) end",
-            'ResourceType': "case when resource_id is not null then regexp_extract(resource_id, '/providers/([^/]+/[^/]+)', 1) end",
+            'ResourceName': "case when resource_id is not null then coalesce(resource_name, " ~ regex_extract('resource_id', '[^/]+$') ~ ") end",
+            'ResourceType': "case when resource_id is not null then " ~ regex_extract('resource_id', '/providers/([^/]+/[^/]+)', 1) ~ " end",
             'ServiceCategory': 'service_category',
             'ServiceName': 'service_name',
             'ServiceSubcategory': 'service_subcategory',

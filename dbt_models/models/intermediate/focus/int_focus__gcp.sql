@@ -18,44 +18,14 @@ prepared as (
     select
         li.*,
         {{ credits_total('li.credits_json', types=in_row) }} as in_row_credits,
-        from_json(
-            li.credits_json,
-            '[{"name":"VARCHAR","amount":"VARCHAR","full_name":"VARCHAR","id":"VARCHAR","type":"VARCHAR"}]')
+        {{ gcp_credit_list('li.credits_json') }}
             as credit_list,
         coalesce(s.service_name, li.service_description) as service_name,
         coalesce(s.service_category, 'Other') as service_category,
         coalesce(s.service_subcategory, 'Other (Other)') as service_subcategory,
         -- Labels: resource labels unprefixed (the user's scheme), project and system labels
-        -- carry a prefix so they never collide with them. Struct fields are read with brackets
-        -- (`e['key']`, not `e.key`): sqlfluff takes a dotted name for a table reference.
-        (
-            select to_json(map_from_entries(list(struct_pack(k := labels.k, v := labels.v))))::varchar
-            from (
-                select
-                    all_labels.e['key'] as k,
-                    first(all_labels.e['value']) as v
-                from (
-                    select unnest(from_json(li.labels_json, '[{"key":"VARCHAR","value":"VARCHAR"}]')) as e
-                    union all
-                    select
-                        struct_pack(
-                            key := 'gcp-project/' || project_labels.x['key'],
-                            value := project_labels.x['value']
-                        )
-                    from (select unnest(from_json(li.project_labels_json, '[{"key":"VARCHAR","value":"VARCHAR"}]')) as x)
-                        as project_labels
-                    union all
-                    select
-                        struct_pack(
-                            key := 'gcp-system/' || system_labels.x['key'],
-                            value := system_labels.x['value']
-                        )
-                    from (select unnest(from_json(li.system_labels_json, '[{"key":"VARCHAR","value":"VARCHAR"}]')) as x)
-                        as system_labels
-                ) as all_labels
-                group by all_labels.e['key']
-            ) as labels
-        ) as tags_json_built
+        -- carry a prefix so they never collide with them (macro gcp_labels_json).
+        {{ gcp_labels_json('li.labels_json', 'li.project_labels_json', 'li.system_labels_json') }} as tags_json_built
     from line_items as li
     left join services as s on s.service_key = li.service_description
 ),
@@ -63,7 +33,7 @@ prepared as (
 classified as (
     select
         *,
-        (strptime(invoice_month, '%Y%m'))::timestamp as billing_period_start_at,
+        {{ yyyymm_start('invoice_month') }} as billing_period_start_at,
         case
             when cost_type = 'tax' then 'Tax'
             when cost_type in ('adjustment', 'rounding_error', 'rounding error') then 'Adjustment'
@@ -71,20 +41,8 @@ classified as (
             else 'Usage'
         end as charge_category,
         -- The first committed-use credit in the row's credit list, in list order.
-        list_filter(
-            credit_list,
-            lambda c: c['type'] in (
-                'COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE',
-                'FEE_UTILIZATION_OFFSET'
-            )
-        )[1]['id'] as cud_id,
-        list_filter(
-            credit_list,
-            lambda c: c['type'] in (
-                'COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE',
-                'FEE_UTILIZATION_OFFSET'
-            )
-        )[1]['type'] as cud_type
+        {{ gcp_first_credit('credit_list', 'id', ['COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE', 'FEE_UTILIZATION_OFFSET']) }} as cud_id,
+        {{ gcp_first_credit('credit_list', 'type', ['COMMITTED_USAGE_DISCOUNT', 'COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE', 'FEE_UTILIZATION_OFFSET']) }} as cud_type
     from prepared
 ),
 
@@ -125,13 +83,13 @@ cud_shares as (
         b.file_id,
         b.source_row_number,
         p.fee_total,
-        {{ money_mul('p.fee_total', 'cast(b.cud_weight / p.weight_total as decimal(38, 10))') }}
+        {{ money_mul('p.fee_total', to_decimal('b.cud_weight / p.weight_total', 38, 10)) }}
             as rounded_share,
         row_number() over (
             partition by b.billing_account_id, b.invoice_month, b.cud_pool_region, b.currency
             order by b.cud_weight desc, b.file_id asc, b.source_row_number asc
         ) as share_rank,
-        sum({{ money_mul('p.fee_total', 'cast(b.cud_weight / p.weight_total as decimal(38, 10))') }}) over (
+        sum({{ money_mul('p.fee_total', to_decimal('b.cud_weight / p.weight_total', 38, 10)) }}) over (
             partition by b.billing_account_id, b.invoice_month, b.cud_pool_region, b.currency
         ) as rounded_total
     from billed_rows as b
@@ -163,10 +121,12 @@ usage_rows as (
 ),
 
 unused_cud_rows as (
+    -- Same columns in the same order as usage_rows: the union below is positional.
     select
-        b.* exclude (row_split, billed_cost),
-        999 as row_split,
-        cast(0 as {{ money_type() }}) as billed_cost,
+        b.* replace (
+            999 as row_split,
+            cast(0 as {{ money_type() }}) as billed_cost
+        ),
         b.billed_cost as effective_cost,
         'Unused' as commitment_status
     from billed_rows as b
@@ -180,26 +140,26 @@ unused_cud_rows as (
 ),
 
 credit_rows as (
+    -- The columns of usage_rows, in their order (the union below is positional).
     select
-        c.* exclude (c.credit_list),
-        (cr.n)::integer as row_split,
-        cast(cr.credit['amount'] as {{ money_type() }}) as billed_cost,
-        cast(cr.credit['amount'] as {{ money_type() }}) as effective_cost,
-        cr.credit['type'] as credit_type
+        c.* {{ star_except(['credit_list']) }},
+        cast(cr.n as integer) as row_split,
+        cast(cr.amount as {{ money_type() }}) as billed_cost,
+        cast(null as {{ money_type() }}) as cud_weight,
+        cast(null as {{ dbt.type_string() }}) as cud_pool_region,
+        cr.credit_type,
+        cast(cr.amount as {{ money_type() }}) as effective_cost,
+        cast(null as {{ dbt.type_string() }}) as commitment_status
     from classified as c,
-        lateral (
-            select
-                unnest(c.credit_list) as credit,
-                generate_subscripts(c.credit_list, 1) as n
-        ) as cr
-    where coalesce(cr.credit['type'], '') not in ({% for t in in_row %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %})
+        {{ gcp_credit_rows('c.credit_list') }}
+    where coalesce(cr.credit_type, '') not in ({% for t in in_row %}'{{ t }}'{% if not loop.last %}, {% endif %}{% endfor %})
 ),
 
 all_rows as (
-    select * exclude (credit_list) from usage_rows
-    union all by name
-    select * exclude (credit_list) replace ('Usage' as charge_category) from unused_cud_rows
-    union all by name
+    select * {{ star_except(['credit_list']) }} from usage_rows
+    union all
+    select * {{ star_except(['credit_list']) }} replace ('Usage' as charge_category) from unused_cud_rows
+    union all
     select * replace ('Credit' as charge_category) from credit_rows
 ),
 

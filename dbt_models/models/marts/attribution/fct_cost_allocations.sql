@@ -15,23 +15,23 @@ attribution_methods as (
 
 direct as (
     select
-        a.* exclude (a.split_method),
+        a.* {{ star_except(['split_method']) }},
         cast(null as {{ dbt.type_string() }}) as split_basis,
-        cast(1 as decimal(38, 10)) as allocation_share
+        {{ to_decimal('1', 38, 10) }} as allocation_share
     from attributed as a
     where a.attribution_method <> 'shared_split'
 ),
 
 split as (
     select
-        a.* exclude (
-            a.split_method, a.team, a.billed_cost, a.effective_cost, a.list_cost, a.pricing_quantity
+        -- Same columns in the same order as direct: the union below is positional.
+        a.* {{ star_except(['split_method']) }} replace (
+            p.team as team,
+            p.billed_cost as billed_cost,
+            p.effective_cost as effective_cost,
+            p.list_cost as list_cost,
+            p.pricing_quantity as pricing_quantity
         ),
-        p.team,
-        p.billed_cost,
-        p.effective_cost,
-        p.list_cost,
-        p.pricing_quantity,
         a.split_method || ':' || p.split_basis as split_basis,
         p.allocation_share
     from attributed as a
@@ -40,13 +40,13 @@ split as (
 
 unioned as (
     select * from direct
-    union all by name
+    union all
     select * from split
 ),
 
 final as (
     select
-        md5(u.focus_row_id || '|' || u.team) as allocation_id,
+        {{ md5_hex("u.focus_row_id || '|' || u.team") }} as allocation_id,
         u.focus_row_id,
         u.provider,
         u.billing_account_id,

@@ -20,8 +20,7 @@ aggregated as (
 
 final as (
     select
-        md5(concat_ws('|', {% for d in dims %}coalesce(cast({{ d }} as {{ dbt.type_string() }}), '~'){% if not loop.last %}, {% endif %}{% endfor %}))
-            as cost_daily_id,
+        {{ md5_hex(grain_text(dims)) }} as cost_daily_id,
         {{ dims | join(',\n        ') }},
         cast(billed_cost as {{ money_type() }}) as billed_cost,
         cast(effective_cost as {{ money_type() }}) as effective_cost,

@@ -37,15 +37,15 @@ final as (
             cast({{ m }}_cost as {{ money_type() }}) as {{ m }}_cost,
         {%- endfor %}
         {%- for m in methods %}
-            round(cast({{ m }}_cost / nullif(total_effective_cost, 0) as double), 6) as {{ m }}_share,
+            round(cast({{ m }}_cost / nullif(total_effective_cost, 0) as {{ float_type() }}), 6) as {{ m }}_share,
         {%- endfor %}
-        round(cast(1 - unallocated_cost / nullif(total_effective_cost, 0) as double), 6)
+        round(cast(1 - unallocated_cost / nullif(total_effective_cost, 0) as {{ float_type() }}), 6)
             as coverage_share,
-        round(cast(100 * (1 - unallocated_cost / nullif(total_effective_cost, 0)) as double), 4)
+        round(cast(100 * (1 - unallocated_cost / nullif(total_effective_cost, 0)) as {{ float_type() }}), 4)
             as coverage_pct,
-        round(cast(model_specific_cost / nullif(total_effective_cost, 0) as double), 6)
+        round(cast(model_specific_cost / nullif(total_effective_cost, 0) as {{ float_type() }}), 6)
             as model_specific_share,
-        round(cast(workload_classified_cost / nullif(total_effective_cost, 0) as double), 6)
+        round(cast(workload_classified_cost / nullif(total_effective_cost, 0) as {{ float_type() }}), 6)
             as workload_classified_share,
         cast(tag_conflict_cost as {{ money_type() }}) as tag_conflict_cost
     from by_method

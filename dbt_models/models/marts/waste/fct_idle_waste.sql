@@ -49,12 +49,12 @@ resource_attributes as (
     select
         provider,
         resource_id,
-        arg_max(team, effective_cost) as team,
-        arg_max(ml_model, effective_cost) as ml_model,
-        arg_max(workload, effective_cost) as workload,
-        arg_max(service_category, effective_cost) as service_category,
+        {{ arg_max("team", "effective_cost") }} as team,
+        {{ arg_max("ml_model", "effective_cost") }} as ml_model,
+        {{ arg_max("workload", "effective_cost") }} as workload,
+        {{ arg_max("service_category", "effective_cost") }} as service_category,
         coalesce(max(resource_name), resource_id) as resource_name,
-        bool_or(has_owner_tag) as has_owner_tag,
+        {{ bool_or("has_owner_tag") }} as has_owner_tag,
         min(billing_currency) as billing_currency
     from resource_rows
     group by provider, resource_id
@@ -98,10 +98,10 @@ metric_kinds as (
     select
         provider,
         resource_id,
-        bool_or(metric_name = 'invocations') as is_endpoint,
-        bool_or(metric_name = 'active_minutes') as is_notebook,
-        bool_or(metric_name = 'read_requests') as is_storage_measured,
-        bool_or(metric_name = 'gpu_utilization_pct') as is_gpu
+        {{ bool_or("metric_name = 'invocations'") }} as is_endpoint,
+        {{ bool_or("metric_name = 'active_minutes'") }} as is_notebook,
+        {{ bool_or("metric_name = 'read_requests'") }} as is_storage_measured,
+        {{ bool_or("metric_name = 'gpu_utilization_pct'") }} as is_gpu
     from metrics
     group by provider, resource_id
 ),
@@ -165,9 +165,8 @@ islands as (
     select
         *,
         -- Consecutive days share one key (gaps-and-islands).
-        usage_date - cast(row_number() over (
-            partition by provider, resource_id, waste_type order by usage_date
-        ) as integer) as island_key
+        {{ date_minus_days('usage_date', 'cast(row_number() over (partition by provider, resource_id, waste_type order by usage_date) as integer)') }}
+            as island_key
     from idle_days
 ),
 
@@ -250,7 +249,7 @@ gpu_months as (
         min(usage_date) as period_start,
         max(usage_date) as period_end,
         -- Priced as the unused share of each GPU day: cost x (100 - utilisation) / 100.
-        sum({{ money_mul('day_cost', 'cast((100 - least(gpu_pct, 100)) / 100 as decimal(38, 10))') }})
+        sum({{ money_mul('day_cost', '' ~ to_decimal('(100 - least(gpu_pct, 100)) / 100', 38, 10)) }})
             as wasted_cost,
         avg(gpu_pct) as evidence_metric_value
     from gpu_days
@@ -291,7 +290,7 @@ unused_rows as (
         commitment_discount_id as resource_id,
         billing_month as usage_month,
         min(cast(charge_period_start as date)) as period_start,
-        max(cast(charge_period_end as date) - 1) as period_end,
+        max({{ date_minus_days('cast(charge_period_end as date)', 1) }}) as period_end,
         sum(effective_cost) as wasted_cost
     from commitment_rows
     where commitment_discount_status = 'Unused'
@@ -317,7 +316,7 @@ unused_from_status as (
         u.period_start,
         u.period_end,
         u.wasted_cost,
-        cast(u.wasted_cost / nullif(t.commitment_cost, 0) as double) as unused_share
+        cast(u.wasted_cost / nullif(t.commitment_cost, 0) as {{ float_type() }}) as unused_share
     from unused_rows as u
     inner join commitment_totals as t
         on u.provider = t.provider
@@ -333,10 +332,10 @@ unamortized_fees as (
         provider,
         resource_id,
         billing_month as usage_month,
-        regexp_extract(resource_id, '[^/:]+$') as commitment_name,
+        {{ regex_extract('resource_id', '[^/:]+$') }} as commitment_name,
         pricing_unit,
         min(cast(charge_period_start as date)) as period_start,
-        max(cast(charge_period_end as date) - 1) as period_end,
+        max({{ date_minus_days('cast(charge_period_end as date)', 1) }}) as period_end,
         sum(effective_cost) as fee_cost,
         sum(pricing_quantity) as committed_quantity
     from commitment_rows
@@ -350,12 +349,12 @@ covered_usage as (
     select
         provider,
         billing_month as usage_month,
-        regexp_extract(commitment_discount_id, '[^/:]+$') as commitment_name,
+        {{ regex_extract('commitment_discount_id', '[^/:]+$') }} as commitment_name,
         pricing_unit,
         sum(pricing_quantity) as covered_quantity
     from commitment_rows
     where commitment_discount_status = 'Used'
-    group by provider, billing_month, regexp_extract(commitment_discount_id, '[^/:]+$'),
+    group by provider, billing_month, {{ regex_extract('commitment_discount_id', '[^/:]+$') }},
         pricing_unit
 ),
 
@@ -366,9 +365,9 @@ unused_from_fees as (
         f.usage_month,
         f.period_start,
         f.period_end,
-        {{ money_mul('f.fee_cost', 'cast(1 - least(coalesce(c.covered_quantity, 0) / f.committed_quantity, 1) as decimal(38, 10))') }}
+        {{ money_mul('f.fee_cost', '' ~ to_decimal('1 - least(coalesce(c.covered_quantity, 0) / f.committed_quantity, 1)', 38, 10)) }}
             as wasted_cost,
-        cast(1 - least(coalesce(c.covered_quantity, 0) / f.committed_quantity, 1) as double)
+        cast(1 - least(coalesce(c.covered_quantity, 0) / f.committed_quantity, 1) as {{ float_type() }})
             as unused_share
     from unamortized_fees as f
     left join covered_usage as c
@@ -393,10 +392,10 @@ unused_commitment as (
         u.usage_month,
         u.period_start as run_start,
         u.period_end as run_end,
-        u.period_end - u.period_start + 1 as run_days,
+        {{ days_between('u.period_end', 'u.period_start') }} + 1 as run_days,
         u.period_start,
         u.period_end,
-        u.period_end - u.period_start + 1 as idle_days,
+        {{ days_between('u.period_end', 'u.period_start') }} + 1 as idle_days,
         u.wasted_cost,
         u.unused_share as evidence_metric_value
     from (
@@ -412,7 +411,7 @@ commitment_attributes as (
     select
         provider,
         coalesce(commitment_discount_id, resource_id) as resource_id,
-        arg_max(coalesce(account_team, team), abs(effective_cost) + abs(billed_cost)) as team,
+        {{ arg_max("coalesce(account_team, team)", "abs(effective_cost) + abs(billed_cost)") }} as team,
         coalesce(max(resource_name), max(commitment_discount_id)) as resource_name,
         min(billing_currency) as billing_currency
     from commitment_rows
@@ -421,10 +420,11 @@ commitment_attributes as (
 ),
 
 findings as (
+    -- The three have the same columns in the same order (positional union).
     select * from run_pieces
-    union all by name
+    union all
     select * from low_gpu
-    union all by name
+    union all
     select * from unused_commitment
 ),
 
@@ -462,8 +462,8 @@ described as (
 
 final as (
     select
-        md5(d.provider || '|' || d.resource_id || '|' || d.waste_type || '|'
-            || cast(d.period_start as {{ dbt.type_string() }})) as waste_id,
+        {{ md5_hex("d.provider || '|' || d.resource_id || '|' || d.waste_type || '|' || cast(d.period_start as " ~ dbt.type_string() ~ ")") }}
+            as waste_id,
         d.provider,
         d.resource_id,
         d.resource_name,
@@ -481,7 +481,7 @@ final as (
         d.billing_currency,
         cast(d.wasted_cost as {{ money_type() }}) as wasted_cost,
         d.evidence_metric,
-        cast(round(d.evidence_metric_value, 4) as decimal(18, 4)) as evidence_value,
+        {{ to_decimal('round(d.evidence_metric_value, 4)', 18, 4) }} as evidence_value,
         case d.waste_type
             when 'idle_endpoint' then 'at most ' || cast(cast(d.evidence_metric_value as bigint) as {{ dbt.type_string() }})
                 || ' invocations/day on ' || cast(d.idle_days as {{ dbt.type_string() }})

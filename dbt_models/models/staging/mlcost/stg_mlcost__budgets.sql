@@ -16,7 +16,7 @@ renamed as (
 ),
 
 final as (
-    select * exclude (rn)
+    select * {{ star_except(['rn']) }}
     from (
         select
             *,

@@ -9,7 +9,7 @@ renamed as (
         lower(provider) as provider,
         resource_id,
         metric_name,
-        cast(value as decimal(18, 6)) as metric_value,
+        {{ to_decimal('value', 18, 6) }} as metric_value,
         {{ nullif_blank('unit') }} as unit,
         _loaded_at as loaded_at,
         _file_id as file_id
@@ -17,7 +17,7 @@ renamed as (
 ),
 
 final as (
-    select * exclude (rn)
+    select * {{ star_except(['rn']) }}
     from (
         select
             *,
