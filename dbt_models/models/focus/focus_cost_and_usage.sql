@@ -1,3 +1,5 @@
+{{ config(**billing_period_incremental('x_BillingPeriod')) }}
+
 {#- The published FOCUS 1.2 Cost and Usage dataset: every provider mapping, one schema.
     Rules that hold for every provider are applied here, once:
     - units in the FOCUS unit format (the provider's spelling stays in x_PricingUnit /
@@ -76,3 +78,6 @@ final as (
 )
 
 select * from final
+{%- if is_incremental() %}
+where {{ billing_period_window('"x_BillingPeriod"') }}
+{%- endif %}

@@ -1,9 +1,14 @@
+{{ config(**billing_period_incremental('billing_month')) }}
+
 {#- Daily cost by attribution and service: the drill-down grain behind fct_costs_monthly. -#}
 {%- set dims = ['charge_date', 'billing_month', 'provider', 'sub_account_id', 'team', 'ml_model',
                 'workload', 'service_category', 'service_name', 'pricing_unit',
                 'billing_currency'] -%}
 with allocations as (
     select * from {{ ref('fct_cost_allocations') }}
+    {%- if is_incremental() %}
+    where {{ billing_period_window('billing_month') }}
+    {%- endif %}
 ),
 
 aggregated as (
