@@ -17,7 +17,6 @@ from dagster_project.defs.dbt.assets import (
     dbt_reference_and_staging,
 )
 from dagster_project.defs.ingest.assets import ingest_landed_exports
-from dagster_project.defs.ingest.partitions import billing_periods
 
 INGEST = dg.AssetSelection.assets(ingest_landed_exports)
 HISTORY = dg.AssetSelection.assets(dbt_reference_and_staging, dbt_billing_history)
@@ -28,7 +27,7 @@ ingest_job = dg.define_asset_job(
     description="Load new deliveries from the landing location into raw and meta.")
 
 billing_history_job = dg.define_asset_job(
-    "billing_history", selection=HISTORY, partitions_def=billing_periods,
+    "billing_history", selection=HISTORY,
     executor_def=dg.in_process_executor,
     description="Rebuild the billing periods of the run's partition (or range): staging views, "
                 "FOCUS, allocations, daily/monthly costs, reconciliation.")
@@ -40,7 +39,6 @@ marts_daily_job = dg.define_asset_job(
 mlcost_full_job = dg.define_asset_job(
     "mlcost_full",
     selection=dg.AssetSelection.all(),
-    partitions_def=billing_periods,
     description="Ingest every landed export, rebuild FOCUS and marts, forecast, report.",
     executor_def=dg.in_process_executor,
 )
@@ -48,7 +46,7 @@ mlcost_full_job = dg.define_asset_job(
 # `mlcost run`: ingest first (which periods exist is known only afterwards), then this job
 # over the billing-period range.
 mlcost_build_job = dg.define_asset_job(
-    "mlcost_build", selection=dg.AssetSelection.all() - INGEST, partitions_def=billing_periods,
+    "mlcost_build", selection=dg.AssetSelection.all() - INGEST,
     executor_def=dg.in_process_executor,
     description="Everything after ingest, for a billing-period range.")
 

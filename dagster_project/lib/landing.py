@@ -107,6 +107,8 @@ def list_objects(location: str) -> dict[str, str]:
         return out
     fs, root = _filesystem(location)
     root = root.rstrip("/")
+    # fsspec caches filesystems and their listings per process; a sensor must see new objects.
+    fs.invalidate_cache()
     out = {}
     for path, info in fs.find(root, detail=True).items():
         if info.get("type", "file") != "file":
@@ -131,6 +133,7 @@ def sync(location: str, cache_dir: Path) -> SyncResult:
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
     fs, root = _filesystem(location)
     root = root.rstrip("/")
+    fs.invalidate_cache()
     result = SyncResult(cache_dir)
     for path, info in sorted(fs.find(root, detail=True).items()):
         if info.get("type", "file") != "file":

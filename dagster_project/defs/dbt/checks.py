@@ -3,7 +3,7 @@
 import dagster as dg
 
 from dagster_project import settings
-from dagster_project.defs.ingest.checks import suite_result_to_check
+from dagster_project.defs.ingest.checks import POOL, suite_result_to_check
 from dagster_project.defs.resources import WarehouseResource
 from dagster_project.lib.quality import validate_table
 
@@ -11,7 +11,7 @@ FOCUS_KEY = dg.AssetKey(["focus", "focus_cost_and_usage"])
 RECON_KEY = dg.AssetKey(["focus", "rpt_focus_reconciliation"])
 
 
-@dg.asset_check(asset=FOCUS_KEY, name="focus_gx_suite", blocking=False,
+@dg.asset_check(asset=FOCUS_KEY, name="focus_gx_suite", blocking=False, pool=POOL,
                 description="great-expectations suite expectations/focus_cost_and_usage.json "
                             "(WARN; ERROR if a critical expectation fails).")
 def focus_gx_suite(warehouse: WarehouseResource) -> dg.AssetCheckResult:
@@ -21,7 +21,7 @@ def focus_gx_suite(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     return suite_result_to_check(res)
 
 
-@dg.asset_check(asset=RECON_KEY, name="focus_reconciles_to_source", blocking=True,
+@dg.asset_check(asset=RECON_KEY, name="focus_reconciles_to_source", blocking=True, pool=POOL,
                 description="Σ BilledCost / Σ EffectiveCost per provider, billing account, "
                             "billing period and currency equal the source's own totals exactly.")
 def focus_reconciles_to_source(warehouse: WarehouseResource) -> dg.AssetCheckResult:

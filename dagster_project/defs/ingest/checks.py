@@ -15,6 +15,8 @@ from dagster_project.lib.warehouse import table_exists
 
 # Raw tables hold every delivery ever loaded; a uniform sample bounds the cost of the suite.
 RAW_SAMPLE_ROWS = 200_000
+# Checks open the warehouse too (read-only opens fail while another process writes).
+POOL = "duckdb_warehouse"
 
 
 def suite_result_to_check(res, *, check_name: str | None = None,
@@ -34,7 +36,7 @@ def suite_result_to_check(res, *, check_name: str | None = None,
 def _gx_check(family: str, key: dg.AssetKey):
     suite_path = settings.EXPECTATIONS_DIR / f"raw_{family}.json"
 
-    @dg.asset_check(asset=key, name="gx_suite", blocking=False,
+    @dg.asset_check(asset=key, name="gx_suite", blocking=False, pool=POOL,
                     description=f"great-expectations suite expectations/{suite_path.name} "
                                 "(WARN; ERROR if a critical expectation fails).")
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
@@ -74,7 +76,7 @@ def stale_sources(rows: list[tuple], now: datetime, max_age: timedelta) -> list[
     return [r for r in rows if r[2] is not None and now - r[2] > max_age]
 
 
-@dg.asset_check(asset=DELIVERIES_KEY, name="sources_are_fresh", blocking=False,
+@dg.asset_check(asset=DELIVERIES_KEY, name="sources_are_fresh", blocking=False, pool=POOL,
                 description="Every provider/billing account delivered within "
                             "MLCOST_FRESHNESS_HOURS (default 48 h): an export that stopped "
                             "arriving is flagged (WARN).")
