@@ -32,7 +32,7 @@ dev: manifest
 
 lint: install
 	$(BIN)/ruff check .
-	# is_incremental() asks the warehouse whether a table exists: give dbt a scratch one.
+	# Compiling incremental models makes dbt list the warehouse's relations: give it a scratch one.
 	mkdir -p data
 	MLCOST_WAREHOUSE=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint dbt_models --processes 2
 

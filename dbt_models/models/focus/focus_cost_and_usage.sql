@@ -78,6 +78,5 @@ final as (
 )
 
 select * from final
-{%- if is_incremental() %}
-where {{ billing_period_window('"x_BillingPeriod"') }}
-{%- endif %}
+-- The run's billing-period window (all periods when none is given).
+where {{ billing_period_window(adapter.quote('x_BillingPeriod')) }}

@@ -35,7 +35,7 @@ focus_totals as (
         count(*) as focus_rows
     from {{ ref('focus_cost_and_usage') }}
     -- The FOCUS table holds every period; compare only the window being built.
-    where {{ billing_period_window('"x_BillingPeriod"') }}
+    where {{ billing_period_window(adapter.quote('x_BillingPeriod')) }}
     group by "x_ProviderCode", "BillingAccountId", "x_BillingPeriod", "BillingCurrency"
 ),
 

@@ -95,6 +95,5 @@ final as (
 )
 
 select * from final
-{%- if is_incremental() %}
+-- The run's billing-period window (all periods when none is given).
 where {{ billing_period_window('billing_period') }}
-{%- endif %}

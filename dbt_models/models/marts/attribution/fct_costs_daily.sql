@@ -6,9 +6,8 @@
                 'billing_currency'] -%}
 with allocations as (
     select * from {{ ref('fct_cost_allocations') }}
-    {%- if is_incremental() %}
+    -- The run's billing-period window (all periods when none is given).
     where {{ billing_period_window('billing_month') }}
-    {%- endif %}
 ),
 
 aggregated as (

@@ -4,9 +4,8 @@
     "Marts consumed downstream"); columns and types are enforced. -#}
 with daily as (
     select * from {{ ref('fct_costs_daily') }}
-    {%- if is_incremental() %}
+    -- The run's billing-period window (all periods when none is given).
     where {{ billing_period_window('billing_month') }}
-    {%- endif %}
 ),
 
 aggregated as (
