@@ -30,18 +30,36 @@ class CliError(Exception):
 # helpers
 
 
+DAGSTER_YAML = """\
+# Written by mlcost (docs/operations.md). Local sqlite storage (Dagster's default); no usage
+# statistics from an offline tool. The embedded DuckDB has one writer: every asset that writes
+# it is in the pool `duckdb_warehouse`, and pools default to one op at a time.
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    default_limit: 1
+"""
+
+
+def ensure_dagster_home() -> Path:
+    """DAGSTER_HOME with a dagster.yaml that limits the warehouse pool to one writer (an
+    existing dagster.yaml is the operator's and is left alone)."""
+    os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_ROOT / "data" / "dagster_home"))
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    return home
+
+
 def _apply_paths(landing: str | None = None, warehouse: str | None = None) -> None:
     if landing:
         os.environ["MLCOST_LANDING"] = landing
     if warehouse:
         os.environ["MLCOST_WAREHOUSE"] = warehouse
     settings.export_env()
-    os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_ROOT / "data" / "dagster_home"))
-    home = Path(os.environ["DAGSTER_HOME"])
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        # Local sqlite storage (Dagster's default); no usage statistics from an offline tool.
-        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    ensure_dagster_home()
 
 
 def _dbt_inputs() -> list[Path]:
@@ -118,20 +136,93 @@ def cmd_generate(args) -> int:
     return EXIT_OK
 
 
-def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = False) -> int:
+def _busy_message(messages: list[str]) -> str | None:
+    """A run that failed because another process holds the warehouse: the one paragraph."""
+    from dagster_project.lib.warehouse import busy_message
+
+    text = " ".join(messages).lower()
+    if "open for writing in another process" in text or "could not set lock" in text:
+        return busy_message(settings.warehouse_path())
+    return None
+
+
+def _ensure_warehouse_free() -> None:
+    """Fail before starting when another process holds the warehouse for writing."""
+    from dagster_project.lib.ingest.errors import WarehouseBusyError
+    from dagster_project.lib.warehouse import connection
+
+    try:
+        with connection(settings.warehouse_path()):
+            pass
+    except WarehouseBusyError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def _period_range(period: str | None, first: str | None, last: str | None
+                  ) -> tuple[str, str] | None:
+    for name, value in (("--period", period), ("--from", first), ("--to", last)):
+        if value is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+            raise CliError(f"{name} {value!r}: expected a billing period YYYY-MM, e.g. 2026-03.",
+                           EXIT_USAGE)
+    if period and (first or last):
+        raise CliError("--period cannot be combined with --from/--to.", EXIT_USAGE)
+    if period:
+        return period, period
+    if first or last:
+        if not (first and last):
+            raise CliError("--from and --to go together (both inclusive).", EXIT_USAGE)
+        if first > last:
+            raise CliError(f"--from {first} is after --to {last}.", EXIT_USAGE)
+        return first, last
+    return None
+
+
+def _loaded_period_range() -> tuple[str, str] | None:
+    from dagster_project.lib.warehouse import connection, table_exists
+
+    with connection(settings.warehouse_path(), read_only=True) as con:
+        if not table_exists(con, "meta", "deliveries"):
+            return None
+        # Billing data only: budgets are plan data for future quarters.
+        lo, hi = con.execute(
+            "select min(billing_period), max(billing_period) from meta.deliveries "
+            "where is_current and family not in ('budgets', 'utilization_metrics')").fetchone()
+    return (lo.strftime("%Y-%m"), hi.strftime("%Y-%m")) if lo else None
+
+
+def _execute(job, instance, level: str, log, verbose: bool, **kwargs):
+    run_config = {"loggers": {"console": {"config": {"log_level": level}}},
+                  **kwargs.pop("extra_config", {})}
+    with contextlib.redirect_stdout(sys.stdout if verbose else log):
+        return job.execute_in_process(instance=instance, raise_on_error=False,
+                                      run_config=run_config, **kwargs)
+
+
+def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = False,
+                 periods: tuple[str, str] | None = None, full_refresh: bool = False) -> int:
+    """Ingest what is new, then rebuild the billing periods `periods` (first, last inclusive;
+    default: every period with a current delivery) and everything downstream."""
     _apply_paths(landing, warehouse)
-    landing_dir = settings.landing_dir()
-    if not landing_dir.exists():
-        raise CliError(f"{landing_dir}: landing folder does not exist. Pass --landing DIR or set "
+    location = settings.landing_location()
+    if not settings.is_remote(location) and not Path(location).exists():
+        raise CliError(f"{location}: landing folder does not exist. Pass --landing DIR or set "
                        "MLCOST_LANDING.", EXIT_USAGE)
+    _ensure_warehouse_free()
     ensure_dbt_manifest()
     import dagster as dg
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
 
     from dagster_project.definitions import defs
+    from dagster_project.defs.dbt.assets import ASSETS as DBT_ASSETS
+    from dagster_project.defs.ingest.partitions import billing_periods
 
-    job = defs.resolve_job_def("mlcost_full")
     started = time.perf_counter()
-    with dg.DagsterInstance.get() as instance:
+    log_path = settings.warehouse_path().parent / "logs" / "mlcost-last-run.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with dg.DagsterInstance.get() as instance, open(log_path, "w") as log:
         # The run's full event log is in the Dagster instance (`make dev` shows it); the console
         # gets warnings and errors only unless MLCOST_LOG_LEVEL says otherwise.
         level = os.environ.get("MLCOST_LOG_LEVEL", "WARNING").upper()
@@ -140,21 +231,34 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
         for handler in logging.getLogger().handlers:
             handler.setLevel(level)
         # dagster-dbt echoes every dbt event to stdout; keep that in a log file instead.
-        log_path = settings.warehouse_path().parent / "logs" / "mlcost-last-run.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
         verbose = level in ("DEBUG", "INFO")
-        with open(log_path, "w") as log, contextlib.redirect_stdout(
-                sys.stdout if verbose else log):
-            result = job.execute_in_process(
-                instance=instance, raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": level}}}},
-            )
+        result = _execute(defs.resolve_job_def("ingest"), instance, level, log, verbose)
+        if result.success:
+            window = periods or _loaded_period_range()
+            if window is None:  # nothing billed yet: build the (empty) current month
+                window = (billing_periods.get_last_partition_key(),) * 2
+            known = billing_periods.get_partition_keys()
+            for key in window:
+                if key not in known:
+                    raise CliError(
+                        f"billing period {key} is outside the partitions ({known[0]} to "
+                        f"{known[-1]}); set MLCOST_FIRST_BILLING_PERIOD=YYYY-MM earlier.",
+                        EXIT_USAGE)
+            extra = {"ops": {a.op.name: {"config": {"full_refresh": True}} for a in DBT_ASSETS}
+                     } if full_refresh else {}
+            result = _execute(
+                defs.resolve_job_def("mlcost_build"), instance, level, log, verbose,
+                tags={ASSET_PARTITION_RANGE_START_TAG: window[0],
+                      ASSET_PARTITION_RANGE_END_TAG: window[1]},
+                extra_config=extra)
     elapsed = time.perf_counter() - started
-    bad = _quarantined(landing_dir)
+    bad = _quarantined(settings.landing_dir())
     if not result.success:
-        raise CliError("mlcost run failed.\n" + "\n".join(
-            f"  - {m}" for m in _failure_messages(result))
-            + f"\n  full log: {settings.warehouse_path().parent / 'logs' / 'mlcost-last-run.log'}")
+        messages = _failure_messages(result)
+        if busy := _busy_message(messages):
+            raise CliError(busy)
+        raise CliError("mlcost run failed.\n" + "\n".join(f"  - {m}" for m in messages)
+                       + f"\n  full log: {log_path}")
     if not quiet:
         print(f"mlcost run finished in {elapsed:.1f}s; warehouse {settings.warehouse_path()}")
     if bad:
@@ -189,7 +293,9 @@ def _quarantined(landing_dir: Path) -> list[str]:
 
 
 def cmd_run(args) -> int:
-    return run_pipeline(args.landing, args.warehouse)
+    periods = _period_range(args.period, args.period_from, args.period_to)
+    return run_pipeline(args.landing, args.warehouse, periods=periods,
+                        full_refresh=args.full_refresh)
 
 
 def cmd_report(args) -> int:
@@ -270,6 +376,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--landing", help="landing folder (default $MLCOST_LANDING or data/landing)")
     r.add_argument("--warehouse", help="DuckDB file (default $MLCOST_WAREHOUSE or "
                                        "data/warehouse.duckdb)")
+    r.add_argument("--period", help="rebuild only this billing period, YYYY-MM (backfill)")
+    r.add_argument("--from", dest="period_from", help="first billing period to rebuild, YYYY-MM")
+    r.add_argument("--to", dest="period_to", help="last billing period to rebuild (inclusive)")
+    r.add_argument("--full-refresh", action="store_true",
+                   help="rebuild the incremental models from scratch (after a model change)")
     r.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="generate + run + report on the demo company")

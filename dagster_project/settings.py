@@ -10,8 +10,41 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_models"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 
 
+def landing_location() -> str:
+    """MLCOST_LANDING: a local folder (default data/landing) or an fsspec URL such as
+    s3://bucket/prefix, gs://bucket/prefix or az://container/prefix."""
+    value = os.environ.get("MLCOST_LANDING", str(PROJECT_ROOT / "data" / "landing"))
+    return value if is_remote(value) else str(Path(value.removeprefix("file://")).resolve())
+
+
+def is_remote(location: str) -> bool:
+    return "://" in location and not location.startswith("file://")
+
+
+def landing_cache_dir() -> Path:
+    """Where remote deliveries are mirrored before loading (MLCOST_LANDING_CACHE)."""
+    return Path(os.environ.get("MLCOST_LANDING_CACHE", PROJECT_ROOT / "data" / "landing_cache")
+                ).resolve()
+
+
 def landing_dir() -> Path:
-    return Path(os.environ.get("MLCOST_LANDING", PROJECT_ROOT / "data" / "landing")).resolve()
+    """The local folder the loader reads: the landing itself, or its cache when remote."""
+    location = landing_location()
+    if is_remote(location):
+        from dagster_project.lib.landing import cache_dir_for
+
+        return cache_dir_for(location, landing_cache_dir())
+    return Path(location)
+
+
+def first_billing_period() -> str:
+    """First month of the billing-period partitions (MLCOST_FIRST_BILLING_PERIOD, YYYY-MM)."""
+    return os.environ.get("MLCOST_FIRST_BILLING_PERIOD", "2015-01")
+
+
+def freshness_hours() -> float:
+    """A provider/billing account whose last delivery is older than this is stale (WARN)."""
+    return float(os.environ.get("MLCOST_FRESHNESS_HOURS", "48"))
 
 
 def warehouse_path() -> Path:
@@ -29,7 +62,7 @@ def exports_dir() -> Path:
 
 def export_env() -> None:
     """Pin the resolved paths in the environment so dbt (a subprocess) sees the same files."""
-    os.environ["MLCOST_LANDING"] = str(landing_dir())
+    os.environ["MLCOST_LANDING"] = landing_location()
     os.environ["MLCOST_WAREHOUSE"] = str(warehouse_path())
     os.environ["MLCOST_REPORTS"] = str(reports_dir())
     os.environ["MLCOST_EXPORTS"] = str(exports_dir())

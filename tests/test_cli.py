@@ -49,7 +49,8 @@ def test_definitions_group_the_graph_by_stage():
                if k.path == ["staging", "stg_focus__line_items"])
     parents = {p.to_user_string() for p in graph.get(stg).parent_keys}
     assert {"raw/focus", "meta/deliveries", "meta/load_ledger"} <= parents
-    assert defs.resolve_job_def("mlcost_full") is not None
+    for job in ("mlcost_full", "mlcost_build", "ingest", "billing_history", "marts_daily"):
+        assert defs.resolve_job_def(job) is not None
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +97,22 @@ def test_focus_csv_export_uses_focus_dates(demo):
     assert row["ChargePeriodStart"].endswith("Z") and "T" in row["ChargePeriodStart"]
 
 
+def test_run_with_a_period_rebuilds_only_that_month(demo):
+    query = ('select "x_BillingPeriod", count(*), sum("BilledCost") '
+             "from focus.focus_cost_and_usage group by all order by all")
+    with connection(demo / "wh.duckdb", read_only=True) as con:
+        before = con.execute(query).fetchall()
+    period = before[-1][0].strftime("%Y-%m")
+    mlcost("run", "--landing", str(demo / "demo" / "landing"), "--warehouse",
+           str(demo / "wh.duckdb"), "--period", period, tmp=demo)
+    with connection(demo / "wh.duckdb", read_only=True) as con:
+        assert con.execute(query).fetchall() == before
+        recon = con.execute("select distinct status from focus.rpt_focus_reconciliation")
+        assert recon.fetchall() == [("reconciled",)]
+        runs = con.execute("select count(*) from forecast.forecast_snapshots").fetchone()[0]
+    assert runs > 0
+
+
 def test_report_command_writes_the_quarter(demo):
     with connection(demo / "wh.duckdb", read_only=True) as con:
         (quarter,) = con.execute(
@@ -139,3 +156,11 @@ def test_usage_errors_are_one_paragraph(tmp_path):
     proc = mlcost("export", "focus", "--out", str(tmp_path / "x.parquet"), "--warehouse",
                   str(tmp_path / "missing.duckdb"), tmp=tmp_path, check=False)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    for args, needle in ((["--period", "2026-3"], "YYYY-MM"),
+                         (["--period", "2026-03", "--from", "2026-01"], "cannot be combined"),
+                         (["--from", "2026-01"], "go together"),
+                         (["--from", "2026-04", "--to", "2026-01"], "is after")):
+        proc = mlcost("run", "--landing", str(tmp_path), "--warehouse",
+                      str(tmp_path / "wh.duckdb"), *args, tmp=tmp_path, check=False)
+        assert proc.returncode == 64 and needle in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1

@@ -20,13 +20,23 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class LandingResource(dg.ConfigurableResource):
-    """Where billing exports arrive; walked recursively, files classified by content."""
+    """Where billing exports arrive: a local folder or an fsspec URL (s3://, gs://, az://),
+    walked recursively, files classified by content. Remote objects are mirrored into
+    `cache_dir` before loading (docs/operations.md)."""
 
-    path: str
+    location: str
+    cache_dir: str
+
+    def local_folder(self):
+        """(local folder to load, sync result or None); syncs a remote landing first."""
+        from dagster_project.lib.landing import materialize_landing
+
+        return materialize_landing(self.location, Path(self.cache_dir))
 
 
 def build_resources() -> dict:
     return {
         "warehouse": WarehouseResource(path=str(settings.warehouse_path())),
-        "landing": LandingResource(path=str(settings.landing_dir())),
+        "landing": LandingResource(location=settings.landing_location(),
+                                   cache_dir=str(settings.landing_cache_dir())),
     }

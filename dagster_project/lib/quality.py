@@ -31,6 +31,12 @@ class SuiteResult:
     def sampled(self) -> bool:
         return self.rows_validated < self.rows_total
 
+    @property
+    def critical_failed(self) -> bool:
+        """An expectation marked `"meta": {"critical": true}` failed: the check is an ERROR,
+        otherwise a failed suite is a WARN."""
+        return any(f.get("critical") for f in self.failures)
+
 
 def load_suite_dict(path: Path) -> dict:
     data = json.loads(Path(path).read_text())
@@ -57,11 +63,13 @@ def validate_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, suit
              for k in ("column", "column_A", "column_B")}
     wants_all = any(e["type"].startswith("expect_table_columns")
                     for e in suite_dict["expectations"])
+    # Columns no expectation reads are not fetched (raw tables are wide); a column-set
+    # expectation still sees them, as typed nulls.
     select = [
         (f"cast({quote_ident(c)} as double) as {quote_ident(c)}" if t.startswith("DECIMAL")
          else quote_ident(c))
-        if (c in named or not wants_all) else f"null::boolean as {quote_ident(c)}"
-        for c, t in cols
+        if c in named else f"null::boolean as {quote_ident(c)}"
+        for c, t in cols if c in named or wants_all
     ]
     df = con.execute(f"select {', '.join(select)} from {relation}{sample}").df()
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -76,6 +84,7 @@ def validate_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, suit
         {"expectation": r.expectation_config.type,
          "column": r.expectation_config.kwargs.get("column"),
          "unexpected_count": r.result.get("unexpected_count"),
+         "critical": bool((r.expectation_config.meta or {}).get("critical")),
          "examples": [str(v) for v in (r.result.get("partial_unexpected_list") or [])[:3]]}
         for r in res.results if not r.success
     ]

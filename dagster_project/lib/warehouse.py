@@ -11,6 +11,16 @@ import duckdb
 from .ingest.errors import WarehouseBusyError
 
 
+def busy_message(path: Path | str) -> str:
+    return (
+        f"{path}: the warehouse is open for writing in another process (a running "
+        "`mlcost run`, a Dagster run from the daemon or `dagster dev`, or a SQL client). DuckDB "
+        "allows one writer; Dagster runs take turns through the `duckdb_warehouse` pool, but a "
+        "second process cannot wait for the file. Wait for the other process to finish (or "
+        "close the other connection), then retry."
+    )
+
+
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     path = Path(path)
     if not read_only:
@@ -23,11 +33,7 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise WarehouseBusyError(
-                f"{path}: the warehouse is open for writing in another process (a running "
-                "`mlcost run`, `dagster dev` materialization or a SQL client). DuckDB allows one "
-                "writer; wait for it to finish or close the other connection, then retry."
-            ) from exc
+            raise WarehouseBusyError(busy_message(path)) from exc
         raise
     con.execute("set TimeZone = 'UTC'")
     # Large loads: keep memory bounded and spill instead of failing.

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from dagster_project import settings
+from dagster_project.defs.ingest.checks import POOL, suite_result_to_check
 from dagster_project.defs.resources import WarehouseResource
 from dagster_project.lib.quality import validate_table
 
@@ -10,21 +11,17 @@ FOCUS_KEY = dg.AssetKey(["focus", "focus_cost_and_usage"])
 RECON_KEY = dg.AssetKey(["focus", "rpt_focus_reconciliation"])
 
 
-@dg.asset_check(asset=FOCUS_KEY, name="focus_gx_suite", blocking=False,
-                description="great-expectations suite expectations/focus_cost_and_usage.json")
+@dg.asset_check(asset=FOCUS_KEY, name="focus_gx_suite", blocking=False, pool=POOL,
+                description="great-expectations suite expectations/focus_cost_and_usage.json "
+                            "(WARN; ERROR if a critical expectation fails).")
 def focus_gx_suite(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.connection(read_only=True) as con:
         res = validate_table(con, "focus", "focus_cost_and_usage",
                              settings.EXPECTATIONS_DIR / "focus_cost_and_usage.json")
-    return dg.AssetCheckResult(
-        passed=res.success,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"rows_validated": res.rows_validated, "rows_total": res.rows_total,
-                  "sampled": res.sampled, "failures": dg.MetadataValue.json(res.failures)},
-    )
+    return suite_result_to_check(res)
 
 
-@dg.asset_check(asset=RECON_KEY, name="focus_reconciles_to_source", blocking=True,
+@dg.asset_check(asset=RECON_KEY, name="focus_reconciles_to_source", blocking=True, pool=POOL,
                 description="Σ BilledCost / Σ EffectiveCost per provider, billing account, "
                             "billing period and currency equal the source's own totals exactly.")
 def focus_reconciles_to_source(warehouse: WarehouseResource) -> dg.AssetCheckResult:

@@ -1,17 +1,20 @@
-"""Ingest: every export under the landing folder into the raw layer, atomically per file."""
+"""Ingest: every new export under the landing location into the raw layer, atomically per
+file. The raw layer is append-only by file (content hash); which billing periods a run
+changed is recorded as metadata, and the delivery sensor rebuilds exactly those partitions."""
 
-
-from pathlib import Path
 
 import dagster as dg
 
+from dagster_project.defs.ingest.partitions import period_keys
 from dagster_project.defs.resources import LandingResource, WarehouseResource
 from dagster_project.lib.ingest.families import FAMILIES
-from dagster_project.lib.ingest.loader import ingest_landing
+from dagster_project.lib.ingest.loader import discover, ingest_paths
+from dagster_project.lib.landing import files_to_load
 
 RAW_KEYS = {name: dg.AssetKey(["raw", spec.raw_table]) for name, spec in FAMILIES.items()}
 LEDGER_KEY = dg.AssetKey(["meta", "load_ledger"])
 DELIVERIES_KEY = dg.AssetKey(["meta", "deliveries"])
+CHANGED_PERIODS = "changed_billing_periods"
 
 
 @dg.multi_asset(
@@ -35,10 +38,20 @@ DELIVERIES_KEY = dg.AssetKey(["meta", "deliveries"])
 )
 def ingest_landed_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                           landing: LandingResource):
+    folder, synced = landing.local_folder()
+    if synced is not None:
+        context.log.info("landing %s: %d object(s) downloaded to %s, %d unchanged",
+                         landing.location, len(synced.downloaded), folder, synced.unchanged)
     with warehouse.connection() as con:
-        result = ingest_landing(con, Path(landing.path))
+        # Files the ledger already knows by path, size and mtime are not hashed again.
+        result = ingest_paths(con, files_to_load(con, discover(folder)))
         ledger_rows = con.execute("select count(*) from meta.load_ledger").fetchone()[0]
     loaded = result.by_status("loaded")
+    # Billing slices only: metrics and budgets feed the whole-history marts, not partitions.
+    slices = [s for o in loaded if FAMILIES[o.family].is_billing
+              for s in o.slices if s.get("billing_period")]
+    changed_periods = period_keys(s["billing_period"] for s in slices)
+    changed_sources = sorted({f"{s['provider']}:{s['billing_account_id']}" for s in slices})
     rows_by_family: dict[str, int] = {}
     for o in loaded:
         rows_by_family[o.family] = rows_by_family.get(o.family, 0) + o.rows
@@ -54,7 +67,11 @@ def ingest_landed_exports(context: dg.AssetExecutionContext, warehouse: Warehous
                       "files_loaded": sum(1 for o in loaded if o.family == family)},
         )
     yield dg.MaterializeResult(asset_key=LEDGER_KEY, metadata={"ledger_rows": ledger_rows})
-    yield dg.MaterializeResult(asset_key=DELIVERIES_KEY)
+    # Read by the delivery sensor: the billing-period partitions to rebuild.
+    yield dg.MaterializeResult(asset_key=DELIVERIES_KEY, metadata={
+        CHANGED_PERIODS: dg.MetadataValue.json(changed_periods),
+        "changed_sources": dg.MetadataValue.json(changed_sources),
+    })
     errors = result.errors
     yield dg.AssetCheckResult(
         check_name="no_quarantined_files",

@@ -1,3 +1,5 @@
+{{ config(**billing_period_incremental('x_BillingPeriod')) }}
+
 {#- The published FOCUS 1.2 Cost and Usage dataset: every provider mapping, one schema.
     Rules that hold for every provider are applied here, once:
     - units in the FOCUS unit format (the provider's spelling stays in x_PricingUnit /
@@ -92,3 +94,5 @@ final as (
 )
 
 select * from final
+-- The run's billing-period window (all periods when none is given).
+where {{ billing_period_window(adapter.quote('x_BillingPeriod')) }}

@@ -1,7 +1,11 @@
+{{ config(**billing_period_incremental('billing_period')) }}
+
 {#- FOCUS totals against the source's own totals, per (provider, billing account, billing
     period, currency), from the ledger of current deliveries. Exact decimal comparison:
     BilledCost against the invoice basis, EffectiveCost against the amortized basis where the
-    source has one (a null source total means the source has no such basis). -#}
+    source has one (a null source total means the source has no such basis).
+    Both sides are restricted to the billing-period window of the run, and only that window's
+    rows are replaced, so a partitioned build reconciles exactly the periods it rebuilt. -#}
 with source_totals as (
     select
         provider,
@@ -14,13 +18,9 @@ with source_totals as (
         count(effective_total) > 0 as has_effective_basis,
         sum(row_count) as source_rows
     from {{ source('meta', 'deliveries') }}
-    where is_current and family not in ('utilization_metrics', 'budgets')
-    {%- if var('billing_period_start') %}
-        and billing_period >= cast('{{ var("billing_period_start") }}' as date)
-    {%- endif %}
-    {%- if var('billing_period_end') %}
-        and billing_period < cast('{{ var("billing_period_end") }}' as date)
-    {%- endif %}
+    where
+        is_current and family not in ('utilization_metrics', 'budgets')
+        and {{ billing_period_window('billing_period') }}
     group by provider, billing_account_id, billing_period, currency
 ),
 
@@ -34,6 +34,8 @@ focus_totals as (
         sum({{ q('EffectiveCost') }}) as focus_effective_total,
         count(*) as focus_rows
     from {{ ref('focus_cost_and_usage') }}
+    -- The FOCUS table holds every period; compare only the window being built.
+    where {{ billing_period_window(q('x_BillingPeriod')) }}
     group by {{ q('x_ProviderCode') }}, {{ q('BillingAccountId') }}, {{ q('x_BillingPeriod') }}, {{ q('BillingCurrency') }}
 ),
 

@@ -1,3 +1,5 @@
+{{ config(**billing_period_incremental('billing_period')) }}
+
 {#- Every FOCUS row attributed: directly attributed rows once (allocation_share 1), shared rows
     as one piece per receiving team. Money is conserved exactly per row
     (tests/marts/assert_cost_allocations_conserve_focus_totals.sql). -#}
@@ -93,3 +95,5 @@ final as (
 )
 
 select * from final
+-- The run's billing-period window (all periods when none is given).
+where {{ billing_period_window('billing_period') }}

@@ -1,9 +1,13 @@
+{{ config(**billing_period_incremental('billing_month')) }}
+
 {#- Daily cost by attribution and service: the drill-down grain behind fct_costs_monthly. -#}
 {%- set dims = ['charge_date', 'billing_month', 'provider', 'sub_account_id', 'team', 'ml_model',
                 'workload', 'service_category', 'service_name', 'pricing_unit',
                 'billing_currency'] -%}
 with allocations as (
     select * from {{ ref('fct_cost_allocations') }}
+    -- The run's billing-period window (all periods when none is given).
+    where {{ billing_period_window('billing_month') }}
 ),
 
 aggregated as (

@@ -1,7 +1,11 @@
+{{ config(**billing_period_incremental('billing_month')) }}
+
 {#- The monthly cost contract consumed by forecasting and variance (docs/architecture.md,
     "Marts consumed downstream"); columns and types are enforced. -#}
 with daily as (
     select * from {{ ref('fct_costs_daily') }}
+    -- The run's billing-period window (all periods when none is given).
+    where {{ billing_period_window('billing_month') }}
 ),
 
 aggregated as (

@@ -1,9 +1,13 @@
+{{ config(**billing_period_incremental('billing_month')) }}
+
 {#- How each month's effective cost was attributed, per provider and currency. Shares are of
     the total effective cost of the slice; coverage is everything but unallocated. -#}
 {%- set methods = ['tag', 'tag_alias', 'account_map', 'resource_rule', 'shared_split',
                    'unallocated'] -%}
 with allocations as (
     select * from {{ ref('fct_cost_allocations') }}
+    -- The run's billing-period window (all periods when none is given).
+    where {{ billing_period_window('billing_month') }}
 ),
 
 by_method as (

@@ -1,0 +1,103 @@
+"""Checks on the raw layer: one great-expectations suite per raw source family
+(expectations/raw_<family>.json) and source freshness per provider and billing account."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from dagster_project import settings
+from dagster_project.defs.ingest.assets import DELIVERIES_KEY, RAW_KEYS
+from dagster_project.defs.resources import WarehouseResource
+from dagster_project.lib.ingest.families import FAMILIES
+from dagster_project.lib.warehouse import table_exists
+
+# Raw tables hold every delivery ever loaded; a uniform sample bounds the cost of the suite.
+RAW_SAMPLE_ROWS = 200_000
+# Checks open the warehouse too (read-only opens fail while another process writes).
+POOL = "duckdb_warehouse"
+
+
+def suite_result_to_check(res, *, check_name: str | None = None,
+                          asset_key: dg.AssetKey | None = None) -> dg.AssetCheckResult:
+    """WARN when the suite fails, ERROR when an expectation marked critical fails."""
+    severity = (dg.AssetCheckSeverity.ERROR if res.critical_failed
+                else dg.AssetCheckSeverity.WARN)
+    return dg.AssetCheckResult(
+        check_name=check_name, asset_key=asset_key,
+        passed=res.success, severity=severity,
+        metadata={"suite": res.suite, "rows_validated": res.rows_validated,
+                  "rows_total": res.rows_total, "sampled": res.sampled,
+                  "failures": dg.MetadataValue.json(res.failures)},
+    )
+
+
+def _gx_check(family: str, key: dg.AssetKey):
+    suite_path = settings.EXPECTATIONS_DIR / f"raw_{family}.json"
+
+    @dg.asset_check(asset=key, name="gx_suite", blocking=False, pool=POOL,
+                    description=f"great-expectations suite expectations/{suite_path.name} "
+                                "(WARN; ERROR if a critical expectation fails).")
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        from dagster_project.lib.quality import validate_table
+
+        table = FAMILIES[family].raw_table
+        with warehouse.connection(read_only=True) as con:
+            if not table_exists(con, "raw", table):
+                return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
+                                           metadata={"rows_total": 0,
+                                                     "note": "no raw table yet"})
+            res = validate_table(con, "raw", table, suite_path, max_rows=RAW_SAMPLE_ROWS)
+        return suite_result_to_check(res)
+
+    return _check
+
+
+GX_CHECKS = [_gx_check(family, key) for family, key in RAW_KEYS.items()]
+
+
+def last_deliveries(con) -> list[tuple]:
+    """(provider, billing account, last delivery time, latest billing period) per billing
+    source. A delivery's time is the file's modification time at landing (remote: the
+    object's LastModified), which is when the provider wrote it."""
+    return con.execute(
+        """select d.provider, d.billing_account_id,
+                  max(coalesce(l.modified_at, l.loaded_at)) as last_delivery_at,
+                  max(d.billing_period) as last_billing_period
+           from meta.deliveries as d
+           inner join meta.load_ledger as l on l.file_id = d.file_id and l.status = 'loaded'
+           where d.family not in ('utilization_metrics', 'budgets')
+           group by d.provider, d.billing_account_id
+           order by d.provider, d.billing_account_id""").fetchall()
+
+
+def stale_sources(rows: list[tuple], now: datetime, max_age: timedelta) -> list[tuple]:
+    return [r for r in rows if r[2] is not None and now - r[2] > max_age]
+
+
+@dg.asset_check(asset=DELIVERIES_KEY, name="sources_are_fresh", blocking=False, pool=POOL,
+                description="Every provider/billing account delivered within "
+                            "MLCOST_FRESHNESS_HOURS (default 48 h): an export that stopped "
+                            "arriving is flagged (WARN).")
+def sources_are_fresh(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    max_age = timedelta(hours=settings.freshness_hours())
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with warehouse.connection(read_only=True) as con:
+        rows = last_deliveries(con) if table_exists(con, "meta", "deliveries") else []
+    stale = stale_sources(rows, now, max_age)
+    table = "\n".join(
+        ["| provider | billing account | last delivery (UTC) | latest period | stale |",
+         "|---|---|---|---|---|"]
+        + [f"| {p} | {a} | {t:%Y-%m-%d %H:%M} | {bp:%Y-%m} | {'yes' if r in stale else ''} |"
+           for r in rows for p, a, t, bp in [r]])
+    return dg.AssetCheckResult(
+        passed=not stale, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"threshold_hours": settings.freshness_hours(), "sources": len(rows),
+                  "stale_sources": dg.MetadataValue.json(
+                      [f"{p}:{a}" for p, a, _, _ in stale]),
+                  "detail": dg.MetadataValue.md(table)},
+    )
+
+
+CHECKS = [*GX_CHECKS, sources_are_fresh]

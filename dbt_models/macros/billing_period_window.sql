@@ -1,0 +1,41 @@
+{#- Incremental-by-billing-period models (docs/operations.md). Dagster passes the window of the
+    partitions being built as vars `billing_period_start` (inclusive) / `billing_period_end`
+    (exclusive), first days of months, from dagster_project/defs/dbt/partitions.py. -#}
+
+{#- Config of a model that grows with history: one billing period is replaced as a whole.
+    DuckDB: delete+insert keyed on the period column. BigQuery: the table is partitioned by
+    month on that column and the periods in the new data are overwritten. -#}
+{% macro billing_period_incremental(column) -%}
+    {%- set common = {'materialized': 'incremental', 'on_schema_change': 'fail'} -%}
+    {%- if target.type == 'bigquery' -%}
+        {%- do common.update({'incremental_strategy': 'insert_overwrite',
+                              'partition_by': {'field': column, 'data_type': 'date',
+                                               'granularity': 'month'}}) -%}
+    {%- else -%}
+        {%- do common.update({'incremental_strategy': 'delete+insert', 'unique_key': column}) -%}
+    {%- endif -%}
+    {{ return(common) }}
+{%- endmacro %}
+
+{#- A validated window bound (vars are rendered into SQL, so only a month's first day passes). -#}
+{% macro billing_period_bound(name) -%}
+    {%- set value = var(name) -%}
+    {%- if value and not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-01', value | string) -%}
+        {{ exceptions.raise_compiler_error(
+            "var " ~ name ~ " = " ~ value ~ ": expected the first day of a month, YYYY-MM-01") }}
+    {%- endif -%}
+    {{ return(value | string if value else none) }}
+{%- endmacro %}
+
+{#- `column` within the window; `true` when no window is set (a full build). -#}
+{% macro billing_period_window(column) -%}
+    {%- set start = billing_period_bound('billing_period_start') -%}
+    {%- set end = billing_period_bound('billing_period_end') -%}
+    {%- if start or end -%}
+        {%- if start %}{{ column }} >= cast('{{ start }}' as date){% endif -%}
+        {%- if start and end %} and {% endif -%}
+        {%- if end %}{{ column }} < cast('{{ end }}' as date){% endif -%}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
