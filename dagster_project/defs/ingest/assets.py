@@ -60,6 +60,18 @@ def ingest_landed_exports(context: dg.AssetExecutionContext, warehouse: Warehous
         len(loaded), len(result.by_status("duplicate")), len(result.by_status("skipped")),
         len(result.by_status("quarantined")),
     )
+    # Loaded-but-flagged rows and files left for the next run reach the console (the CLI shows
+    # warnings), not only the ledger.
+    for warning in result.warnings[:20]:
+        context.log.warning("ingest warning: %s", warning)
+    if len(result.warnings) > 20:
+        context.log.warning("ingest: %d more warnings in meta.load_ledger.warnings",
+                            len(result.warnings) - 20)
+    waiting = result.by_status("waiting")
+    for o in waiting[:20]:
+        context.log.warning("ingest: %s", o.error)
+    if len(waiting) > 20:
+        context.log.warning("ingest: %d more files left for the next run", len(waiting) - 20)
     for family, key in RAW_KEYS.items():
         yield dg.MaterializeResult(
             asset_key=key,
