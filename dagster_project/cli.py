@@ -77,7 +77,12 @@ def ensure_dbt_manifest(force: bool = False) -> Path:
     @dbt_assets needs the manifest at import time; outside `dagster dev` nothing else makes it.
     """
     manifest = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
-    if not force and manifest.exists():
+    # dbt's partial-parse state hashes the profile, warehouse path included: parsed for another
+    # warehouse, every dbt invocation of the run would parse the whole project again.
+    parsed_for = settings.DBT_PROJECT_DIR / "target" / ".mlcost-parsed-for"
+    profile_key = os.environ.get("MLCOST_WAREHOUSE", "")
+    if not force and manifest.exists() and parsed_for.exists() \
+            and parsed_for.read_text() == profile_key:
         newest = max((p.stat().st_mtime for p in _dbt_inputs()), default=0)
         if manifest.stat().st_mtime >= newest:
             return manifest
@@ -88,6 +93,7 @@ def ensure_dbt_manifest(force: bool = False) -> Path:
     if not res.success:
         raise CliError(f"dbt could not parse the project in {settings.DBT_PROJECT_DIR}: "
                        f"{res.exception or 'see the dbt log above'}")
+    parsed_for.write_text(profile_key)
     return manifest
 
 
