@@ -21,7 +21,7 @@ Environment (all optional):
   BENCH_FORECAST_SERIES   series counts for the forecast benchmark (default ``1000``; full
                           mode ``1000,10000``)
   BENCH_SKIP              comma-separated step groups to skip: demo, incremental, forecast,
-                          focus_converter, scales
+                          focus_converter, focus_converter_file, all_providers, scales
   BENCH_TIMEOUT           per-step timeout in seconds (default 3600)
 """
 
@@ -184,7 +184,8 @@ def bench_scale(label: str, data: Path, logs: Path, *, all_providers: bool, full
             env=_mlcost_env(work), log_dir=logs)
     # 4. focus-converter on the same CUR (its streaming dataset mode; file mode at 1M).
     if focus_converter and FC_BIN.exists():
-        modes = ["dataset"] + (["file"] if rows <= 1_000_000 else [])
+        modes = ["dataset"] + (["file"] if rows <= 1_000_000 and "focus_converter_file"
+                               not in _env_list("BENCH_SKIP", "") else [])
         for mode in modes:
             dst = _fresh(work / f"fc-{mode}")
             dst.mkdir()
@@ -204,7 +205,7 @@ def bench_scale(label: str, data: Path, logs: Path, *, all_providers: bool, full
                 log_dir=logs, timeout=limit)
             shutil.rmtree(dst, ignore_errors=True)
     # 5. Every provider (matching GCP NDJSON and Azure CSV volumes): throughput and floor.
-    if all_providers:
+    if all_providers and "all_providers" not in _env_list("BENCH_SKIP", ""):
         land = ds / "landing"
         steps["floor_all"] = measure(f"{label}-floor-all", [
             *STEPS, "floor", "--warehouse", str(_fresh(work / "floor-all.duckdb")),
