@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install manifest demo test test-bigquery dev lint conformance clean
+.PHONY: install manifest demo test test-bigquery dev lint conformance bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,17 @@ lint: install
 # FOCUS conformance with the FinOps Foundation's focus-validator (own Python 3.12 venv).
 conformance: manifest
 	$(BIN)/python tools/conformance.py
+
+# Benchmarks (docs/benchmarks.md), results in bench/results/. Quick by default (BENCH_SCALES=1M);
+# full: make bench BENCH_SCALES=1M,10M,100M BENCH_FORECAST_SERIES=1000,10000 BENCH_DATA=/big/disk
+FC_VENV := .venv-focus-converter
+$(FC_VENV)/.installed: bench/focus-converter-requirements.txt
+	test -x $(FC_VENV)/bin/python || $(PYTHON) -m venv $(FC_VENV)
+	$(FC_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+bench: manifest $(FC_VENV)/.installed
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf data dbt_models/target dbt_models/logs .pytest_cache

@@ -132,9 +132,17 @@ def _last_full_quarter(con) -> str | None:
 
 def cmd_generate(args) -> int:
     from dagster_project.lib.generate import generate
+    from dagster_project.lib.generate.scale import generate_scaled, parse_scale
 
+    try:
+        scale = parse_scale(args.scale)
+    except ValueError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
     started = time.perf_counter()
-    summary = generate(Path(args.out), months=args.months, seed=args.seed, scale=args.scale)
+    if isinstance(scale, int):  # a row count (1M, 10M...): one month at benchmark volume
+        summary = generate_scaled(Path(args.out), scale, seed=args.seed)
+    else:
+        summary = generate(Path(args.out), months=args.months, seed=args.seed, scale=scale)
     rows = getattr(summary, "rows_per_provider", {})
     print(f"Generated {sum(rows.values()):,} billing rows in {time.perf_counter() - started:.1f}s "
           f"under {Path(args.out).resolve()}: "
@@ -375,7 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, help="output root (landing/ and ground_truth/)")
     g.add_argument("--months", type=int, default=18)
     g.add_argument("--seed", type=int, default=42)
-    g.add_argument("--scale", type=float, default=1.0, help="row-count multiplier")
+    g.add_argument("--scale", default="1.0", help="fleet-size multiplier (e.g. 1.5), or a CUR "
+                   "2.0 row count (1M, 10M, 100M) for one month at benchmark volume")
     g.set_defaults(func=cmd_generate)
 
     r = sub.add_parser("run", help="materialize the full asset graph over the landing folder")

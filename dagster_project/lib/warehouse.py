@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,8 +37,11 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
             raise WarehouseBusyError(busy_message(path)) from exc
         raise
     con.execute("set TimeZone = 'UTC'")
-    # Large loads: keep memory bounded and spill instead of failing.
+    # Large loads: keep memory bounded and spill instead of failing. DuckDB's default limit
+    # is 80% of RAM; a fixed cap (overridable) keeps 100M-row loads inside 8 GB of RSS, and a
+    # file database spills to <warehouse>.tmp beyond it.
     con.execute("set preserve_insertion_order = false")
+    con.execute("set memory_limit = ?", [os.environ.get("MLCOST_DUCKDB_MEMORY_LIMIT", "6GB")])
     return con
 
 

@@ -263,24 +263,28 @@ def _ndjson_keys(det: Detection) -> list[tuple[str, str]]:
 
 
 def _ndjson_select(det: Detection) -> tuple[str, list]:
+    # One parse per row: json_extract(_string) with a list of paths parses the document once
+    # and returns a list, where one call per key re-parsed the ~2 KB row 45 times (6x slower).
+    text_paths: list[str] = []
+    json_paths: list[str] = []
     exprs = []
-    params: list = []
     for raw_name, snake in _ndjson_keys(det):
         if snake in GCP_STRUCTS:
-            for sub in GCP_STRUCTS[snake]:
-                fn = "json_extract" if sub in ("labels", "ancestors") else "json_extract_string"
-                exprs.append(f"{fn}(json, ?)::varchar as {quote_ident(snake + '_' + sub)}")
-                params.append(f"$.{raw_name}.{sub}")
+            keys = [(snake + "_" + sub, f"$.{raw_name}.{sub}", sub in ("labels", "ancestors"))
+                    for sub in GCP_STRUCTS[snake]]
         else:
-            fn = "json_extract" if snake in GCP_LIST_COLUMNS or snake == "adjustment_info" \
-                else "json_extract_string"
-            exprs.append(f"{fn}(json, ?)::varchar as {quote_ident(snake)}")
-            params.append(f'$."{raw_name}"')
+            keys = [(snake, f'$."{raw_name}"',
+                     snake in GCP_LIST_COLUMNS or snake == "adjustment_info")]
+        for name, path, as_json in keys:
+            paths, var = (json_paths, "j") if as_json else (text_paths, "t")
+            paths.append(path)
+            exprs.append(f"{var}[{len(paths)}]::varchar as {quote_ident(name)}")
     sql = (
-        f"select row_number() over () as _row_number, {', '.join(exprs)} "
-        "from read_ndjson_objects(?)"
+        f"select _row_number, {', '.join(exprs)} from ("
+        "select row_number() over () as _row_number, json_extract_string(json, ?::varchar[]) "
+        "as t, json_extract(json, ?::varchar[]) as j from read_ndjson_objects(?))"
     )
-    return sql, params
+    return sql, [text_paths, json_paths or ["$.__none__"]]
 
 
 def _tag_columns(det: Detection, spec: FamilySpec) -> list[tuple[str, str]]:

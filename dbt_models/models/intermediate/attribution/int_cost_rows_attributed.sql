@@ -22,6 +22,8 @@ end
                      'charge_description', 'commitment_discount_status'] -%}
 with focus as (
     select * from {{ ref('focus_cost_and_usage') }}
+    -- A billing-period run attributes only its window: shared-cost weights are per period.
+    where {{ billing_period_window(q('x_BillingPeriod')) }}
 ),
 
 tag_sets as (
