@@ -38,7 +38,8 @@ params as (
 resource_rows as (
     select *
     from allocations
-    where resource_id is not null
+    where
+        resource_id is not null
         and charge_category = 'Usage'
         and commitment_discount_status is distinct from 'Unused'
 ),
@@ -63,7 +64,9 @@ resource_attributes as (
 ambiguous_names as (
     -- Names shared by several resources (every SageMaker Studio app is "default") cannot
     -- identify the resource in a recommendation: those resources are named by their id.
-    select provider, resource_name
+    select
+        provider,
+        resource_name
     from resource_attributes
     group by provider, resource_name
     having count(*) > 1
@@ -126,39 +129,53 @@ days as (
         a.service_category
     from resource_days as d
     inner join metric_kinds as k
-        on d.provider = k.provider
-        and d.resource_id = k.resource_id
+        on
+            d.provider = k.provider
+            and d.resource_id = k.resource_id
     inner join resource_attributes as a
-        on d.provider = a.provider
-        and d.resource_id = a.resource_id
+        on
+            d.provider = a.provider
+            and d.resource_id = a.resource_id
     left join daily_metrics as m
-        on d.provider = m.provider
-        and d.resource_id = m.resource_id
-        and d.usage_date = m.metric_date
+        on
+            d.provider = m.provider
+            and d.resource_id = m.resource_id
+            and d.usage_date = m.metric_date
     where d.day_cost > 0
 ),
 
 idle_days as (
     -- Missing telemetry on a day is unknown, not idle: each rule needs the metric present.
-    select days.*, 'idle_endpoint' as waste_type, invocations as evidence_metric_value
+    select
+        days.*,
+        'idle_endpoint' as waste_type,
+        days.invocations as evidence_metric_value
     from days cross join params
-    where is_endpoint and invocations <= params.endpoint_max_invocations
+    where days.is_endpoint and days.invocations <= params.endpoint_max_invocations
 
     union all
 
-    select days.*, 'idle_notebook' as waste_type, active_minutes as evidence_metric_value
+    select
+        days.*,
+        'idle_notebook' as waste_type,
+        days.active_minutes as evidence_metric_value
     from days cross join params
-    where is_notebook and not is_endpoint
-        and active_minutes <= params.notebook_max_active_minutes
+    where
+        days.is_notebook and not days.is_endpoint
+        and days.active_minutes <= params.notebook_max_active_minutes
 
     union all
 
-    select days.*, 'orphaned_storage' as waste_type, read_requests as evidence_metric_value
+    select
+        days.*,
+        'orphaned_storage' as waste_type,
+        days.read_requests as evidence_metric_value
     from days cross join params
-    where is_storage_measured
-        and not has_owner_tag
-        and (workload = 'storage' or service_category = 'Storage')
-        and read_requests <= params.storage_max_reads
+    where
+        days.is_storage_measured
+        and not days.has_owner_tag
+        and (days.workload = 'storage' or days.service_category = 'Storage')
+        and days.read_requests <= params.storage_max_reads
 ),
 
 islands as (
@@ -186,7 +203,8 @@ runs as (
 long_runs as (
     select runs.*
     from runs cross join params
-    where (runs.waste_type = 'idle_endpoint' and runs.run_days >= params.endpoint_min_days)
+    where
+        (runs.waste_type = 'idle_endpoint' and runs.run_days >= params.endpoint_min_days)
         or (runs.waste_type = 'idle_notebook' and runs.run_days >= params.notebook_min_days)
         or (runs.waste_type = 'orphaned_storage' and runs.run_days >= params.storage_min_days)
 ),
@@ -207,23 +225,29 @@ run_pieces as (
         max(i.evidence_metric_value) as evidence_metric_value
     from islands as i
     inner join long_runs as r
-        on i.provider = r.provider
-        and i.resource_id = r.resource_id
-        and i.waste_type = r.waste_type
-        and i.island_key = r.island_key
-    group by i.provider, i.resource_id, i.waste_type, i.usage_month, r.run_start, r.run_end,
+        on
+            i.provider = r.provider
+            and i.resource_id = r.resource_id
+            and i.waste_type = r.waste_type
+            and i.island_key = r.island_key
+    group by
+        i.provider, i.resource_id, i.waste_type, i.usage_month, r.run_start, r.run_end,
         r.run_days
 ),
 
 idle_run_days as (
     -- Days already reported as idle are not judged again for GPU utilisation.
-    select distinct i.provider, i.resource_id, i.usage_date
+    select distinct
+        i.provider,
+        i.resource_id,
+        i.usage_date
     from islands as i
     inner join long_runs as r
-        on i.provider = r.provider
-        and i.resource_id = r.resource_id
-        and i.waste_type = r.waste_type
-        and i.island_key = r.island_key
+        on
+            i.provider = r.provider
+            and i.resource_id = r.resource_id
+            and i.waste_type = r.waste_type
+            and i.island_key = r.island_key
     where i.waste_type in ('idle_endpoint', 'idle_notebook')
 ),
 
@@ -231,10 +255,12 @@ gpu_days as (
     select days.*
     from days
     left join idle_run_days as x
-        on days.provider = x.provider
-        and days.resource_id = x.resource_id
-        and days.usage_date = x.usage_date
-    where days.is_gpu
+        on
+            days.provider = x.provider
+            and days.resource_id = x.resource_id
+            and days.usage_date = x.usage_date
+    where
+        days.is_gpu
         and days.gpu_pct is not null
         and x.usage_date is null
 ),
@@ -272,14 +298,16 @@ low_gpu as (
         g.evidence_metric_value
     from gpu_months as g
     cross join params
-    where g.idle_days >= params.gpu_min_billed_days
+    where
+        g.idle_days >= params.gpu_min_billed_days
         and g.evidence_metric_value < params.gpu_max_mean_pct
 ),
 
 commitment_rows as (
     select *
     from allocations
-    where commitment_discount_id is not null
+    where
+        commitment_discount_id is not null
         or (charge_category = 'Purchase' and resource_id is not null)
 ),
 
@@ -319,9 +347,10 @@ unused_from_status as (
         cast(u.wasted_cost / nullif(t.commitment_cost, 0) as {{ float_type() }}) as unused_share
     from unused_rows as u
     inner join commitment_totals as t
-        on u.provider = t.provider
-        and u.resource_id = t.resource_id
-        and u.usage_month = t.usage_month
+        on
+            u.provider = t.provider
+            and u.resource_id = t.resource_id
+            and u.usage_month = t.usage_month
 ),
 
 unamortized_fees as (
@@ -339,7 +368,8 @@ unamortized_fees as (
         sum(effective_cost) as fee_cost,
         sum(pricing_quantity) as committed_quantity
     from commitment_rows
-    where charge_category = 'Purchase'
+    where
+        charge_category = 'Purchase'
         and commitment_discount_id is null
         and effective_cost <> 0
     group by provider, resource_id, billing_month, pricing_unit
@@ -354,7 +384,8 @@ covered_usage as (
         sum(pricing_quantity) as covered_quantity
     from commitment_rows
     where commitment_discount_status = 'Used'
-    group by provider, billing_month, {{ regex_extract('commitment_discount_id', '[^/:]+$') }},
+    group by
+        provider, billing_month, {{ regex_extract('commitment_discount_id', '[^/:]+$') }},
         pricing_unit
 ),
 
@@ -371,17 +402,19 @@ unused_from_fees as (
             as unused_share
     from unamortized_fees as f
     left join covered_usage as c
-        on f.provider = c.provider
-        and f.usage_month = c.usage_month
-        and f.commitment_name = c.commitment_name
-        and f.pricing_unit is not distinct from c.pricing_unit
+        on
+            f.provider = c.provider
+            and f.usage_month = c.usage_month
+            and f.commitment_name = c.commitment_name
+            and f.pricing_unit is not distinct from c.pricing_unit
     where f.committed_quantity > 0
-        -- A commitment never seen in use may be an unrelated purchase: not judged.
-        and exists (
-            select 1 from covered_usage as any_use
-            where any_use.provider = f.provider
-                and any_use.commitment_name = f.commitment_name
-        )
+    -- A commitment never seen in use may be an unrelated purchase: not judged.
+    and exists (
+        select 1 from covered_usage as any_use
+        where
+            any_use.provider = f.provider
+            and any_use.commitment_name = f.commitment_name
+    )
 ),
 
 unused_commitment as (
@@ -447,17 +480,20 @@ described as (
             when 'unused_commitment' then 'unused_share'
         end as evidence_metric,
         cast(f.run_start as {{ dbt.type_string() }}) || ' to '
-            || cast(f.run_end as {{ dbt.type_string() }}) as run_text
+        || cast(f.run_end as {{ dbt.type_string() }}) as run_text
     from findings as f
     left join resource_attributes as a
-        on f.provider = a.provider
-        and f.resource_id = a.resource_id
+        on
+            f.provider = a.provider
+            and f.resource_id = a.resource_id
     left join commitment_attributes as c
-        on f.provider = c.provider
-        and f.resource_id = c.resource_id
+        on
+            f.provider = c.provider
+            and f.resource_id = c.resource_id
     left join ambiguous_names as n
-        on a.provider = n.provider
-        and a.resource_name = n.resource_name
+        on
+            a.provider = n.provider
+            and a.resource_name = n.resource_name
 ),
 
 final as (
@@ -483,40 +519,58 @@ final as (
         d.evidence_metric,
         {{ to_decimal('round(d.evidence_metric_value, 4)', 18, 4) }} as evidence_value,
         case d.waste_type
-            when 'idle_endpoint' then 'at most ' || cast(cast(d.evidence_metric_value as bigint) as {{ dbt.type_string() }})
-                || ' invocations/day on ' || cast(d.idle_days as {{ dbt.type_string() }})
-                || ' billed days; idle run ' || d.run_text
-            when 'idle_notebook' then 'at most ' || cast(cast(d.evidence_metric_value as bigint) as {{ dbt.type_string() }})
-                || ' active minutes/day on ' || cast(d.idle_days as {{ dbt.type_string() }})
-                || ' billed days; idle run ' || d.run_text
-            when 'orphaned_storage' then 'no team or owner tag; at most '
-                || cast(cast(d.evidence_metric_value as bigint) as {{ dbt.type_string() }})
-                || ' reads/day on ' || cast(d.idle_days as {{ dbt.type_string() }})
-                || ' billed days; unread since ' || cast(d.run_start as {{ dbt.type_string() }})
-            when 'low_gpu_utilization' then 'mean GPU utilisation '
-                || cast(round(d.evidence_metric_value, 1) as {{ dbt.type_string() }})
-                || '% over ' || cast(d.idle_days as {{ dbt.type_string() }})
-                || ' billed GPU days in the month'
-            when 'unused_commitment' then cast(round(100 * d.evidence_metric_value, 1) as {{ dbt.type_string() }})
+            when 'idle_endpoint'
+                then
+                    'at most ' || cast(cast(d.evidence_metric_value as bigint) as {{ dbt.type_string() }})
+                    || ' invocations/day on ' || cast(d.idle_days as {{ dbt.type_string() }})
+                    || ' billed days; idle run ' || d.run_text
+            when 'idle_notebook'
+                then
+                    'at most ' || cast(cast(d.evidence_metric_value as bigint) as {{ dbt.type_string() }})
+                    || ' active minutes/day on ' || cast(d.idle_days as {{ dbt.type_string() }})
+                    || ' billed days; idle run ' || d.run_text
+            when 'orphaned_storage'
+                then
+                    'no team or owner tag; at most '
+                    || cast(cast(d.evidence_metric_value as bigint) as {{ dbt.type_string() }})
+                    || ' reads/day on ' || cast(d.idle_days as {{ dbt.type_string() }})
+                    || ' billed days; unread since ' || cast(d.run_start as {{ dbt.type_string() }})
+            when 'low_gpu_utilization'
+                then
+                    'mean GPU utilisation '
+                    || cast(round(d.evidence_metric_value, 1) as {{ dbt.type_string() }})
+                    || '% over ' || cast(d.idle_days as {{ dbt.type_string() }})
+                    || ' billed GPU days in the month'
+            when 'unused_commitment' then
+                cast(round(100 * d.evidence_metric_value, 1) as {{ dbt.type_string() }})
                 || '% of the commitment unused in the month'
         end as evidence,
         case d.waste_type
-            when 'idle_endpoint' then 'Delete endpoint ' || d.resource_name
-                || ' or scale it to zero; 0 invocations for '
-                || cast(d.run_days as {{ dbt.type_string() }}) || ' days (' || d.run_text || ').'
-            when 'idle_notebook' then 'Stop notebook ' || d.resource_name
-                || ' and turn on idle auto-shutdown; no activity for '
-                || cast(d.run_days as {{ dbt.type_string() }}) || ' days (' || d.run_text || ').'
-            when 'orphaned_storage' then 'Find an owner for ' || d.resource_name
-                || ' (no team or owner tag, no reads for '
-                || cast(d.run_days as {{ dbt.type_string() }})
-                || ' days), then tag it or move it to an archive tier or delete it.'
-            when 'low_gpu_utilization' then 'Right-size ' || d.resource_name
-                || ' to a smaller GPU or a CPU instance, or stop it when unused; mean GPU '
-                || cast(round(d.evidence_metric_value, 1) as {{ dbt.type_string() }})
-                || '% on ' || cast(d.idle_days as {{ dbt.type_string() }}) || ' days in '
-                || cast(d.usage_month as {{ dbt.type_string() }}) || '.'
-            when 'unused_commitment' then 'Commitment ' || d.resource_name || ' was '
+            when 'idle_endpoint'
+                then
+                    'Delete endpoint ' || d.resource_name
+                    || ' or scale it to zero; 0 invocations for '
+                    || cast(d.run_days as {{ dbt.type_string() }}) || ' days (' || d.run_text || ').'
+            when 'idle_notebook'
+                then
+                    'Stop notebook ' || d.resource_name
+                    || ' and turn on idle auto-shutdown; no activity for '
+                    || cast(d.run_days as {{ dbt.type_string() }}) || ' days (' || d.run_text || ').'
+            when 'orphaned_storage'
+                then
+                    'Find an owner for ' || d.resource_name
+                    || ' (no team or owner tag, no reads for '
+                    || cast(d.run_days as {{ dbt.type_string() }})
+                    || ' days), then tag it or move it to an archive tier or delete it.'
+            when 'low_gpu_utilization'
+                then
+                    'Right-size ' || d.resource_name
+                    || ' to a smaller GPU or a CPU instance, or stop it when unused; mean GPU '
+                    || cast(round(d.evidence_metric_value, 1) as {{ dbt.type_string() }})
+                    || '% on ' || cast(d.idle_days as {{ dbt.type_string() }}) || ' days in '
+                    || cast(d.usage_month as {{ dbt.type_string() }}) || '.'
+            when 'unused_commitment' then
+                'Commitment ' || d.resource_name || ' was '
                 || cast(round(100 * d.evidence_metric_value, 1) as {{ dbt.type_string() }})
                 || '% unused in the month of ' || cast(d.usage_month as {{ dbt.type_string() }})
                 || '; move eligible usage onto it, or exchange or shrink it at renewal.'
