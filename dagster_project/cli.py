@@ -204,6 +204,29 @@ def _loaded_period_range() -> tuple[str, str] | None:
     return (lo.strftime("%Y-%m"), hi.strftime("%Y-%m")) if lo else None
 
 
+def _default_window(ingest_result) -> tuple[str, str] | None:
+    """What `mlcost run` rebuilds without --period/--from/--to: on a warehouse that already
+    holds FOCUS data, the billing periods whose deliveries this run's ingest changed (a daily
+    run costs what the new data costs); otherwise, or with nothing changed, see below."""
+    from dagster_project.defs.ingest.assets import CHANGED_PERIODS, DELIVERIES_KEY
+    from dagster_project.lib.warehouse import connection, table_exists
+
+    with connection(settings.warehouse_path(), read_only=True) as con:
+        built = table_exists(con, "focus", "focus_cost_and_usage")
+    if not built:  # first build: every period with a current delivery
+        return _loaded_period_range()
+    changed: list[str] = []
+    for event in ingest_result.get_asset_materialization_events():
+        mat = event.asset_materialization
+        if mat and mat.asset_key == DELIVERIES_KEY and CHANGED_PERIODS in mat.metadata:
+            changed += list(mat.metadata[CHANGED_PERIODS].value or [])
+    if changed:
+        return (min(changed), max(changed))
+    # Nothing new: rebuild the latest period only (cheap) so the downstream stages still run.
+    loaded = _loaded_period_range()
+    return (loaded[1], loaded[1]) if loaded else None
+
+
 def _execute(job, instance, level: str, log, verbose: bool, **kwargs):
     run_config = {"loggers": {"console": {"config": {"log_level": level}}},
                   **kwargs.pop("extra_config", {})}
@@ -215,7 +238,8 @@ def _execute(job, instance, level: str, log, verbose: bool, **kwargs):
 def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = False,
                  periods: tuple[str, str] | None = None, full_refresh: bool = False) -> int:
     """Ingest what is new, then rebuild the billing periods `periods` (first, last inclusive;
-    default: every period with a current delivery) and everything downstream."""
+    default: the periods this run's deliveries changed, every period on a first build) and
+    everything downstream."""
     _apply_paths(landing, warehouse)
     location = settings.landing_location()
     if not settings.is_remote(location) and not Path(location).exists():
@@ -248,7 +272,7 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
         verbose = level in ("DEBUG", "INFO")
         result = _execute(defs.resolve_job_def("ingest"), instance, level, log, verbose)
         if result.success:
-            window = periods or _loaded_period_range()
+            window = periods or _default_window(result)
             if window is None:  # nothing billed yet: build the (empty) current month
                 window = (billing_periods.get_last_partition_key(),) * 2
             known = billing_periods.get_partition_keys()
