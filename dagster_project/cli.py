@@ -216,9 +216,8 @@ def _default_window(ingest_result) -> tuple[str, str] | None:
     if not built:  # first build: every period with a current delivery
         return _loaded_period_range()
     changed: list[str] = []
-    for event in ingest_result.get_asset_materialization_events():
-        mat = event.asset_materialization
-        if mat and mat.asset_key == DELIVERIES_KEY and CHANGED_PERIODS in mat.metadata:
+    for mat in ingest_result.asset_materializations_for_node("ingest_landed_exports"):
+        if mat.asset_key == DELIVERIES_KEY and CHANGED_PERIODS in mat.metadata:
             changed += list(mat.metadata[CHANGED_PERIODS].value or [])
     if changed:
         return (min(changed), max(changed))

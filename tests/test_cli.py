@@ -164,3 +164,42 @@ def test_usage_errors_are_one_paragraph(tmp_path):
                       str(tmp_path / "wh.duckdb"), *args, tmp=tmp_path, check=False)
         assert proc.returncode == 64 and needle in proc.stderr, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_default_window_is_what_the_ingest_changed_once_focus_exists(tmp_path, monkeypatch):
+    # `mlcost run` without a period: every period on a first build, then only the periods the
+    # run's ingest changed, then (nothing new) the latest period. Real ingest job results.
+    import dagster as dg
+
+    from dagster_project import cli
+    from dagster_project.defs.ingest.assets import ingest_landed_exports
+    from dagster_project.defs.resources import build_resources
+
+    landing, wh = tmp_path / "landing", tmp_path / "wh.duckdb"
+    shutil.copytree(REAL / "oci" / "cost_report_csv_native", landing / "oci")
+    monkeypatch.setenv("MLCOST_LANDING", str(landing))
+    monkeypatch.setenv("MLCOST_WAREHOUSE", str(wh))
+
+    def ingest():
+        with dg.DagsterInstance.ephemeral() as instance:
+            res = dg.materialize([ingest_landed_exports], resources=build_resources(),
+                                 instance=instance, raise_on_error=False)
+        assert res.success
+        return res
+
+    first = ingest()
+    loaded = cli._loaded_period_range()
+    assert loaded is not None
+    assert cli._default_window(first) == loaded  # no FOCUS table yet: everything
+    with connection(wh) as con:
+        con.execute("create schema focus")
+        con.execute("create table focus.focus_cost_and_usage (x integer)")
+    shutil.copytree(REAL / "gcp" / "bigquery_standard_export_csv_with_credits", landing / "gcp")
+    second = ingest()
+    with connection(wh, read_only=True) as con:
+        gcp = con.execute("""select strftime(min(billing_period), '%Y-%m'),
+                                    strftime(max(billing_period), '%Y-%m')
+                             from meta.deliveries where provider = 'gcp'""").fetchone()
+    assert cli._default_window(second) == tuple(gcp)  # just the new deliveries' periods
+    third = ingest()  # nothing new
+    assert cli._default_window(third) == (cli._loaded_period_range()[1],) * 2
