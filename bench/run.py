@@ -18,6 +18,8 @@ Environment (all optional):
                           above, CUR only, to keep the data on disk in tens of GB)
   BENCH_RUN_ALL           ``1`` to also time the whole ``mlcost run`` on the every-provider
                           dataset (off by default: the CUR run is the target's measure)
+  BENCH_INCREMENTAL_SCALE fleet-size multiplier of the 18-month warehouse of the incremental
+                          benchmark (default ``1``, the demo company)
   BENCH_FORECAST_SERIES   series counts for the forecast benchmark (default ``1000``; full
                           mode ``1000,10000``)
   BENCH_SKIP              comma-separated step groups to skip: demo, incremental, forecast,
@@ -307,7 +309,10 @@ def bench_incremental(data: Path, logs: Path) -> dict:
 
     work = _fresh(data / "incremental")
     full_land = work / "demo"
-    generate(full_land, months=18)
+    # The demo company (≈ 4,250 CUR rows a month), or N times its fleet: at demo size the
+    # fixed costs of a run (start-ups, checks) are most of both runs.
+    fleet = float(os.environ.get("BENCH_INCREMENTAL_SCALE", "1"))
+    generate(full_land, months=18, scale=fleet)
     end = default_end_month()
     last_day = (dt.date(end.year + end.month // 12, end.month % 12 + 1, 1)
                 - dt.timedelta(days=1))
@@ -318,7 +323,7 @@ def bench_incremental(data: Path, logs: Path) -> dict:
     wh = work / "warehouse.duckdb"
     env = _mlcost_env(work)
     run = [str(BIN / "mlcost"), "run", "--landing", str(day_before), "--warehouse", str(wh)]
-    out = {"last_day": last_day.isoformat(), "day_cut": cut,
+    out = {"last_day": last_day.isoformat(), "fleet_scale": fleet, "day_cut": cut,
            "full_rebuild": measure("incr-full-rebuild", run, env=env, log_dir=logs)}
     for rel in cut.get("own", {}).get("changed", []):
         shutil.copy2(full_land / "landing" / rel, day_before / rel)  # the next day's delivery
@@ -483,7 +488,9 @@ def render_md(r: dict) -> str:
         lines += [f"| make demo (dbt parse + mlcost demo) | {_f(d.get('make_demo_s'))} | |", ""]
     if r.get("incremental"):
         i = r["incremental"]
-        lines += ["## Incremental daily run vs full rebuild (18-month demo warehouse)", "",
+        fleet = i.get("fleet_scale", 1)
+        size = "demo" if fleet == 1 else f"demo fleet × {fleet:g}"
+        lines += [f"## Incremental daily run vs full rebuild (18-month {size} warehouse)", "",
                   f"Next day's delivery: the last month's exports re-delivered with "
                   f"{i['last_day']} added.", "", "| run | wall s | peak RSS MB |",
                   "|---|---|---|"]

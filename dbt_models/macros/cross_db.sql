@@ -114,3 +114,11 @@ concat({% for c in columns %}coalesce(cast({{ c }} as {{ dbt.type_string() }}), 
 {% macro json_object_text(key, value) -%}{{ return(adapter.dispatch('json_object_text', 'mlcost')(key, value)) }}{%- endmacro %}
 {% macro default__json_object_text(key, value) -%}to_json(struct_pack({{ key }} := {{ value }}))::varchar{%- endmacro %}
 {% macro bigquery__json_object_text(key, value) -%}to_json_string(json_object('{{ key }}', {{ value }})){%- endmacro %}
+
+{#- `name as {{ inline_cte() }} (...)` for a wide CTE that several parts of a query read:
+    DuckDB materializes such a CTE by default, which at 10M CUR rows means holding every
+    column in memory and spilling (2x slower, docs/benchmarks.md); inlined, each reader scans
+    only what it needs. BigQuery inlines CTEs anyway and has no such keyword. -#}
+{% macro inline_cte() -%}{{ return(adapter.dispatch('inline_cte', 'mlcost')()) }}{%- endmacro %}
+{% macro default__inline_cte() -%}not materialized{%- endmacro %}
+{% macro bigquery__inline_cte() -%}{%- endmacro %}

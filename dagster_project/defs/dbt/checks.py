@@ -3,7 +3,7 @@
 import dagster as dg
 
 from dagster_project import settings
-from dagster_project.defs.ingest.checks import POOL, suite_result_to_check
+from dagster_project.defs.ingest.checks import POOL, SUITE_SAMPLE_ROWS, suite_result_to_check
 from dagster_project.defs.resources import WarehouseResource
 from dagster_project.lib.quality import validate_table
 
@@ -17,7 +17,8 @@ RECON_KEY = dg.AssetKey(["focus", "rpt_focus_reconciliation"])
 def focus_gx_suite(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.connection(read_only=True) as con:
         res = validate_table(con, "focus", "focus_cost_and_usage",
-                             settings.EXPECTATIONS_DIR / "focus_cost_and_usage.json")
+                             settings.EXPECTATIONS_DIR / "focus_cost_and_usage.json",
+                             max_rows=SUITE_SAMPLE_ROWS)
     return suite_result_to_check(res)
 
 

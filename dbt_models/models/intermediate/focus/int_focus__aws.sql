@@ -2,7 +2,7 @@
     Savings Plan negation rows are folded: covered usage is billed at 0 in the row (FOCUS applies
     discounts on the row) and the negation rows disappear. Unused commitment becomes its own
     Usage row with CommitmentDiscountStatus = 'Unused' (split 1 of the fee row). -#}
-with line_items as (
+with line_items as {{ inline_cte() }} (
     select * from {{ ref('stg_aws_cur_legacy__line_items') }}
     union all
     select * from {{ ref('stg_aws_cur2__line_items') }}
@@ -13,7 +13,7 @@ services as (
     where provider = 'aws'
 ),
 
-classified as (
+classified as {{ inline_cte() }} (
     select
         li.*,
         case

@@ -4,7 +4,7 @@
     EffectiveCost equals BilledCost except on commitment purchases (0, as FOCUS requires; their
     amortization needs the amortized export). Rules:
     docs/providers/azure.md. -#}
-with line_items as (
+with line_items as {{ inline_cte() }} (
     select * from {{ ref('stg_azure_cost_details__line_items') }}
 ),
 
