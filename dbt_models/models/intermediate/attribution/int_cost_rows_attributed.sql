@@ -46,7 +46,7 @@ ml_models as (
     select * from {{ ref('ml_models') }}
 ),
 
-renamed as (
+renamed as {{ inline_cte() }} (
     select
         {{ q('x_RowId') }} as focus_row_id,
         {{ q('x_ProviderCode') }} as provider,
@@ -199,7 +199,7 @@ joined as (
         on t.tag_ml_model = tm.ml_model
 ),
 
-attributed as (
+attributed as {{ inline_cte() }} (
     select
         *,
         case

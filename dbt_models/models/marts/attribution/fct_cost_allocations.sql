@@ -3,7 +3,7 @@
 {#- Every FOCUS row attributed: directly attributed rows once (allocation_share 1), shared rows
     as one piece per receiving team. Money is conserved exactly per row
     (tests/marts/assert_cost_allocations_conserve_focus_totals.sql). -#}
-with attributed as (
+with attributed as {{ inline_cte() }} (
     select * from {{ ref('int_cost_rows_attributed') }}
 ),
 
