@@ -98,8 +98,8 @@ class MlcostDbtCliResource(DbtCliResource):
     subprocess (7 s) to learn the version of the dbt beside this interpreter, which is the
     installed dbt-core; and it loads the project into an in-process dbt adapter (3 s per
     invocation) that only serves `fetch_column_metadata` / `fetch_row_counts`, which mlcost
-    does not use. Both are private hooks: tests/test_orchestration.py runs the dbt assets
-    through this class, so a dagster-dbt upgrade that changes them fails there."""
+    does not use. Both are private hooks: if an upgrade renamed them the overrides would stop
+    applying (slower, nothing breaks), so tests/test_orchestration.py checks they still exist."""
 
     @cached_property
     def _cli_version(self) -> Version:
