@@ -200,6 +200,9 @@ FLAGGED = [
     ("tags_huge", "tags_huge.csv",
      focus_csv(3, Tags={1: '{"blob": "' + "x" * 100_000 + '"}'}),
      "tags are longer than 65536 characters", 2, "tags"),
+    ("tags_duplicate_keys", "tags_duplicate.csv",
+     focus_csv(3, Tags={1: '{"team": "search", "team": "ads"}'}),
+     "tags give the same key twice", 2, "tags"),
 ]
 
 

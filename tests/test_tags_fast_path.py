@@ -81,7 +81,7 @@ def test_fast_path_equals_map_round_trip(con) -> None:
 
 def test_fast_path_keeps_duplicate_keys_the_map_path_rejects(con) -> None:
     # A map cannot hold a key twice, so the old expression failed the whole FOCUS build on such
-    # a row; the text path keeps the row (the ingest's tag checks report malformed tag sets).
+    # a row; the text path keeps it, and ingest flags the file (docs/bad-input.md, entry 48).
     dup = '{"user_a":"1","user_a":"2"}'
     fast = f"select {_fast_path_sql()} from (select ? as t)"  # noqa: S608 (macro SQL, value bound)
     out = con.execute(fast, [dup]).fetchone()[0]

@@ -522,6 +522,10 @@ def _warning_checks(det: Detection, spec: FamilySpec) -> list[tuple[str, str, st
                        f"try_cast({braced} as json) as map(varchar, json))), "
                        "lambda v: json_type(v) in ('OBJECT', 'ARRAY')))", []))
         checks.append(("tags_huge", col, f"length({q}) > ?", [HUGE_TAGS_CHARS]))
+        # A key given twice: the tag set is ambiguous (FOCUS Tags keys are unique).
+        checks.append(("tags_duplicate_keys", col, f"json_type(try_cast({braced} as json)) = "
+                       f"'OBJECT' and len(json_keys(try_cast({braced} as json))) <> "
+                       f"len(list_distinct(json_keys(try_cast({braced} as json))))", []))
     return checks
 
 
@@ -566,6 +570,9 @@ def _warnings(con, path: str, det: Detection, spec: FamilySpec, file_id: str) ->
         elif kind == "tags_nested":
             problem = (f"has {n} row(s) whose tags nest objects or lists (tags are flat "
                        "key/value pairs); loaded verbatim.")
+        elif kind == "tags_duplicate_keys":
+            problem = (f"has {n} row(s) whose tags give the same key twice; loaded verbatim, "
+                       "but which value counts is ambiguous: check the export.")
         else:
             problem = (f"has {n} row(s) whose tags are longer than {HUGE_TAGS_CHARS} "
                        "characters; loaded verbatim.")
