@@ -97,6 +97,24 @@ def ensure_dbt_manifest(force: bool = False) -> Path:
     return manifest
 
 
+# dagster-dbt's default target folder per invocation (`<asset>-<run id>-<random>`), which
+# mlcost used before it gave each dbt asset one folder beside the warehouse (defs/dbt/assets.py).
+_PER_INVOCATION_TARGET = re.compile(r"[a-z_]+-[0-9a-f]{7}-[0-9a-f]{7}")
+
+
+def prune_per_invocation_targets() -> int:
+    """Remove the per-invocation dbt target folders earlier versions left (8 MB each, three a
+    run, never removed). Returns how many were removed."""
+    import shutil
+
+    target = settings.DBT_PROJECT_DIR / "target"
+    stale = [p for p in target.iterdir() if p.is_dir()
+             and _PER_INVOCATION_TARGET.fullmatch(p.name)] if target.is_dir() else []
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return len(stale)
+
+
 def _failure_messages(result) -> list[str]:
     messages = []
     for event in result.all_events:
@@ -245,7 +263,11 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
         raise CliError(f"{location}: landing folder does not exist. Pass --landing DIR or set "
                        "MLCOST_LANDING.", EXIT_USAGE)
     _ensure_warehouse_free()
+    from dagster_project.lib.quality import prewarm
+
+    prewarm()  # great-expectations imports in its worker while Dagster loads here
     ensure_dbt_manifest()
+    prune_per_invocation_targets()
     import dagster as dg
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,

@@ -267,6 +267,13 @@ def test_redelivered_month_replaces_exactly_that_month(demo, tmp_path, monkeypat
         [dbt_billing_history], partition_key="2026-08",
         resources={"dbt": dbt_resource(), "warehouse": WarehouseResource(path=str(wh))})
     assert res.success
+    # The window reached dbt through the environment (no --vars: no full re-parse), in the
+    # asset's own target folder beside the warehouse, and did not stay set afterwards.
+    compiled = (wh.with_name(wh.name + ".dbt") / "dbt_billing_history" / "compiled" / "mlcost"
+                / "models" / "focus" / "focus_cost_and_usage.sql").read_text()
+    assert ("\"x_BillingPeriod\" >= cast('2026-08-01' as date) and "
+            "\"x_BillingPeriod\" < cast('2026-09-01' as date)") in compiled
+    assert "MLCOST_BILLING_PERIOD_START" not in os.environ
 
     with connection(wh, read_only=True) as con:
         after = _counts(con)

@@ -1,6 +1,11 @@
-{#- Incremental-by-billing-period models (docs/operations.md). Dagster passes the window of the
-    partitions being built as vars `billing_period_start` (inclusive) / `billing_period_end`
-    (exclusive), first days of months, from dagster_project/defs/dbt/partitions.py. -#}
+{#- Incremental-by-billing-period models (docs/operations.md). The window of the partitions
+    being built: `billing_period_start` (inclusive) / `billing_period_end` (exclusive), first
+    days of months, as dbt vars (`--vars`, for a hand-run dbt) or else as the environment
+    variables MLCOST_BILLING_PERIOD_START / _END, which is how Dagster passes it
+    (dagster_project/defs/dbt/assets.py): a changed var makes dbt re-parse the whole project.
+    The environment is read only when executing: at parse time the window changes nothing dbt
+    records (refs, configs), and a variable read then would make dbt re-parse every file that
+    read it whenever its value changes (2-3 s a run). -#}
 
 {#- Config of a model that grows with history: one billing period is replaced as a whole.
     DuckDB: delete+insert keyed on the period column. BigQuery: the table is partitioned by
@@ -17,12 +22,15 @@
     {{ return(common) }}
 {%- endmacro %}
 
-{#- A validated window bound (vars are rendered into SQL, so only a month's first day passes). -#}
+{#- A validated window bound (it is rendered into SQL, so only a month's first day passes). -#}
 {% macro billing_period_bound(name) -%}
     {%- set value = var(name) -%}
+    {%- if value is none and execute -%}
+        {%- set value = env_var('MLCOST_' ~ name | upper, '') -%}
+    {%- endif -%}
     {%- if value and not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-01', value | string) -%}
         {{ exceptions.raise_compiler_error(
-            "var " ~ name ~ " = " ~ value ~ ": expected the first day of a month, YYYY-MM-01") }}
+            name ~ " = " ~ value ~ ": expected the first day of a month, YYYY-MM-01") }}
     {%- endif -%}
     {{ return(value | string if value else none) }}
 {%- endmacro %}

@@ -19,13 +19,7 @@ inner join {{ source('meta', 'deliveries') }} as d
 inner join {{ source('meta', 'load_ledger') }} as l
     on l.file_id = r._file_id
     and l.status = 'loaded'
-where true
-{%- if var('billing_period_start') %}
-    and r._billing_period >= cast('{{ var("billing_period_start") }}' as date)
-{%- endif %}
-{%- if var('billing_period_end') %}
-    and r._billing_period < cast('{{ var("billing_period_end") }}' as date)
-{%- endif %}
+where {{ billing_period_window('r._billing_period') }}
 {%- endmacro %}
 
 {#- The lineage every staged row carries, from current_raw_rows(). -#}

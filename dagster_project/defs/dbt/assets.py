@@ -2,15 +2,17 @@
 
 - `dbt_reference_and_staging` — seeds and views between raw and FOCUS, unpartitioned;
 - `dbt_billing_history` — FOCUS and the history-sized marts, incremental and partitioned by
-  billing period; a run over a partition range passes that window to dbt as `--vars`;
+  billing period; a run over a partition range passes that window to dbt (`billing_window`);
 - `dbt_whole_history_marts` — models that look across periods, rebuilt whole.
 
 All write the embedded DuckDB, so all share the `duckdb_warehouse` pool (limit 1).
 """
 
-import json
+import os
 import sys
 import sysconfig
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from importlib.metadata import version as dist_version
 from pathlib import Path
@@ -19,7 +21,10 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 from packaging.version import Version
 
+from dagster_project import settings
 from dagster_project.defs.ingest.partitions import billing_periods, dbt_window_vars
+from dagster_project.lib.quality import prewarm
+from dagster_project.lib.warm import warm_imports
 
 from .project import mlcost_dbt_project
 from .translator import MlcostTranslator
@@ -32,15 +37,65 @@ class DbtBuildConfig(dg.Config):
     """Rebuild incremental models from scratch (after a model or schema change)."""
 
 
-def _build_args(config: DbtBuildConfig, vars_: dict | None = None) -> list[str]:
+def _build_args(config: DbtBuildConfig) -> list[str]:
     # A test runs in the invocation that builds its last parent (`buildable`): a relationship
     # from a history model to a seed runs with the history models, not with the seeds.
     args = ["build", "--indirect-selection", "buildable"]
-    if vars_:
-        args += ["--vars", json.dumps(vars_)]
     if config.full_refresh:
         args.append("--full-refresh")
     return args
+
+
+WINDOW_ENV = {"billing_period_start": "MLCOST_BILLING_PERIOD_START",
+              "billing_period_end": "MLCOST_BILLING_PERIOD_END"}
+
+
+@contextmanager
+def billing_window(vars_: dict[str, str] | None) -> Iterator[None]:
+    """The billing-period window for the dbt invocations started inside (None: no window).
+
+    Passed as environment variables, which the macro `billing_period_bound` reads when no dbt
+    var is given: dbt re-parses the whole project when `--vars` differ from the last
+    invocation's (4-5 s per run), but only the files that read a changed environment variable.
+    The variables are set or removed for exactly the invocation, so a window never leaks into
+    the unwindowed invocations (a staging view built with one would hide every other period).
+    """
+    saved = {name: os.environ.get(name) for name in WINDOW_ENV.values()}
+    try:
+        for var, name in WINDOW_ENV.items():
+            if vars_ and vars_.get(var):
+                os.environ[name] = vars_[var]
+            else:
+                os.environ.pop(name, None)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def target_dir(context: dg.AssetExecutionContext) -> Path:
+    """One dbt target folder per dbt asset and warehouse, reused by every run.
+
+    dagster-dbt's default is a new folder per invocation (8 MB each: 25 MB a run, never
+    removed). Reusing one also keeps that asset's dbt partial-parse state between runs; dbt
+    checks it against the project files itself. The three assets share the warehouse pool
+    (limit 1), so two invocations of one asset never write the folder at the same time.
+    """
+    wh = settings.warehouse_path()
+    return wh.with_name(f"{wh.name}.dbt") / context.op_execution_context.op.name
+
+
+def _run_dbt(dbt: DbtCliResource, context: dg.AssetExecutionContext, config: DbtBuildConfig,
+             window: dict[str, str] | None = None):
+    prewarm()  # the FOCUS suite runs after dbt: import great-expectations meanwhile
+    warm_imports()  # and the forecast's libraries, in this process while it waits for dbt
+    with billing_window(window):  # dbt.cli starts the process: the environment is read here
+        invocation = dbt.cli(_build_args(config), context=context,
+                             target_path=target_dir(context))
+    yield from invocation.stream()
 
 
 @dbt_assets(
@@ -53,7 +108,7 @@ def _build_args(config: DbtBuildConfig, vars_: dict | None = None) -> list[str]:
 )
 def dbt_reference_and_staging(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                               config: DbtBuildConfig):
-    yield from dbt.cli(_build_args(config), context=context).stream()
+    yield from _run_dbt(dbt, context, config)
 
 
 @dbt_assets(
@@ -73,7 +128,7 @@ def dbt_billing_history(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     vars_ = dbt_window_vars(window.start, window.end)
     context.log.info("billing periods %s to %s (exclusive)", vars_["billing_period_start"],
                      vars_["billing_period_end"])
-    yield from dbt.cli(_build_args(config, vars_), context=context).stream()
+    yield from _run_dbt(dbt, context, config, vars_)
 
 
 @dbt_assets(
@@ -86,7 +141,7 @@ def dbt_billing_history(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 )
 def dbt_whole_history_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                             config: DbtBuildConfig):
-    yield from dbt.cli(_build_args(config), context=context).stream()
+    yield from _run_dbt(dbt, context, config)
 
 
 ASSETS = [dbt_reference_and_staging, dbt_billing_history, dbt_whole_history_marts]
