@@ -263,9 +263,6 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
         raise CliError(f"{location}: landing folder does not exist. Pass --landing DIR or set "
                        "MLCOST_LANDING.", EXIT_USAGE)
     _ensure_warehouse_free()
-    from dagster_project.lib.quality import prewarm
-
-    prewarm()  # great-expectations imports in its worker while Dagster loads here
     ensure_dbt_manifest()
     prune_per_invocation_targets()
     import dagster as dg

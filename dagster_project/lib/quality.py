@@ -3,20 +3,12 @@
 Validation runs on pandas data frames (GX's SQL datasource does not work against DuckDB 2.0
 here). Tables larger than `max_rows` are validated on a uniform sample of that many rows; the
 result says which.
-
-Importing great-expectations takes ≈ 9 s (pandas, scipy, altair...), more than the daily
-run's ingest. `prewarm()` starts a worker process that imports it while the run does other
-work; validations then go to that worker (the frame is pickled to it). Without a worker, or if
-it died, they run in this process.
 """
 
 from __future__ import annotations
 
-import atexit
 import json
 import logging
-import multiprocessing
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +45,9 @@ def load_suite_dict(path: Path) -> dict:
 
 def validate_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, suite_path: Path,
                    *, max_rows: int = MAX_ROWS) -> SuiteResult:
+    import great_expectations as gx
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     relation = f"{quote_ident(schema)}.{quote_ident(table)}"
     (total,) = con.execute(f"select count(*) from {relation}").fetchone()
     sample = f" using sample {int(max_rows)} rows" if total > max_rows else ""
@@ -77,16 +72,8 @@ def validate_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, suit
         for c, t in cols if c in named or wants_all
     ]
     df = con.execute(f"select {', '.join(select)} from {relation}{sample}").df()
-    name, success, failures = _validate(table, suite_dict, df)
-    return SuiteResult(name, success, len(df), total, failures)
-
-
-def validate_frame(table: str, suite_dict: dict, df) -> tuple[str, bool, list[dict]]:
-    """Run a suite on a pandas frame: (suite name, success, failed expectations)."""
-    import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch_def = (ctx.data_sources.add_pandas("mlcost").add_dataframe_asset(table)
@@ -101,79 +88,4 @@ def validate_frame(table: str, suite_dict: dict, df) -> tuple[str, bool, list[di
          "examples": [str(v) for v in (r.result.get("partial_unexpected_list") or [])[:3]]}
         for r in res.results if not r.success
     ]
-    return suite.name, bool(res.success), failures
-
-
-# ---------------------------------------------------------------------------------------------
-# the validation worker
-
-_lock = threading.Lock()
-_worker: tuple[multiprocessing.Process, object] | None = None
-log = logging.getLogger(__name__)
-
-
-def _serve(conn) -> None:
-    import great_expectations  # noqa: F401  (the point: import while the parent works)
-
-    while True:
-        try:
-            request = conn.recv()
-        except EOFError:  # the parent closed the pipe or exited
-            return
-        try:
-            conn.send(("ok", validate_frame(*request)))
-        except Exception as exc:  # noqa: BLE001 (reported to the parent, which re-raises)
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
-
-
-def prewarm() -> None:
-    """Start the validation worker (idempotent). A daemon process: it ends with this one."""
-    global _worker
-    with _lock:
-        if _worker is not None and _worker[0].is_alive():
-            return
-        ctx = multiprocessing.get_context("spawn")  # a fork would copy Dagster's threads
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_serve, args=(child,), name="mlcost-gx", daemon=True)
-        proc.start()
-        child.close()
-        _worker = (proc, parent)
-        atexit.register(_stop)
-
-
-def _stop() -> None:
-    """Close the pipe so the worker returns and cleans up (a terminated one leaks what its
-    libraries hold), then wait for it briefly."""
-    global _worker
-    with _lock:
-        if _worker is None:
-            return
-        proc, conn = _worker
-        _worker = None
-    conn.close()
-    proc.join(timeout=5)
-    if proc.is_alive():
-        proc.terminate()
-
-
-class ValidationError(RuntimeError):
-    """great-expectations failed on a suite (the worker's message)."""
-
-
-def _validate(table: str, suite_dict: dict, df) -> tuple[str, bool, list[dict]]:
-    global _worker
-    with _lock:
-        if _worker is not None and _worker[0].is_alive():
-            proc, conn = _worker
-            try:
-                conn.send((table, suite_dict, df))
-                status, payload = conn.recv()
-            except (EOFError, OSError) as exc:  # the worker died: validate here instead
-                log.warning("great-expectations worker %s stopped (%s); validating in process",
-                            proc.pid, exc)
-                _worker = None
-            else:
-                if status == "error":
-                    raise ValidationError(f"suite {suite_dict.get('name')} on {table}: {payload}")
-                return payload
-    return validate_frame(table, suite_dict, df)
+    return SuiteResult(suite.name, bool(res.success), len(df), total, failures)

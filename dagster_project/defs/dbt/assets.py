@@ -23,7 +23,6 @@ from packaging.version import Version
 
 from dagster_project import settings
 from dagster_project.defs.ingest.partitions import billing_periods, dbt_window_vars
-from dagster_project.lib.quality import prewarm
 from dagster_project.lib.warm import warm_imports
 
 from .project import mlcost_dbt_project
@@ -90,8 +89,7 @@ def target_dir(context: dg.AssetExecutionContext) -> Path:
 
 def _run_dbt(dbt: DbtCliResource, context: dg.AssetExecutionContext, config: DbtBuildConfig,
              window: dict[str, str] | None = None):
-    prewarm()  # the FOCUS suite runs after dbt: import great-expectations meanwhile
-    warm_imports()  # and the forecast's libraries, in this process while it waits for dbt
+    warm_imports()  # the forecast's libraries, imported while this process waits for dbt
     with billing_window(window):  # dbt.cli starts the process: the environment is read here
         invocation = dbt.cli(_build_args(config), context=context,
                              target_path=target_dir(context))

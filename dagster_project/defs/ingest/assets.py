@@ -10,7 +10,6 @@ from dagster_project.defs.resources import LandingResource, WarehouseResource
 from dagster_project.lib.ingest.families import FAMILIES
 from dagster_project.lib.ingest.loader import discover, ingest_paths
 from dagster_project.lib.landing import files_to_load
-from dagster_project.lib.quality import prewarm
 
 RAW_KEYS = {name: dg.AssetKey(["raw", spec.raw_table]) for name, spec in FAMILIES.items()}
 LEDGER_KEY = dg.AssetKey(["meta", "load_ledger"])
@@ -39,7 +38,6 @@ CHANGED_PERIODS = "changed_billing_periods"
 )
 def ingest_landed_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                           landing: LandingResource):
-    prewarm()  # the raw suites that follow need great-expectations: import it meanwhile
     folder, synced = landing.local_folder()
     if synced is not None:
         context.log.info("landing %s: %d object(s) downloaded to %s, %d unchanged",
