@@ -20,7 +20,10 @@ end
 {%- set rule_keys = ['provider', 'sub_account_id', 'service_code', 'service_name',
                      'service_category', 'usage_type', 'resource_id', 'charge_category',
                      'charge_description', 'commitment_discount_status'] -%}
-with focus as (
+-- The CTEs read more than once are inlined (inline_cte): DuckDB would otherwise materialize
+-- every row of them, which at 10M rows spilled 8 GB to disk (43 s instead of 17 s). Reading
+-- `joined` again for the commitment profiles costs little: its filter reaches the scan.
+with focus as {{ inline_cte() }} (
     select * from {{ ref('focus_cost_and_usage') }}
     -- A billing-period run attributes only its window: shared-cost weights are per period.
     where {{ billing_period_window(q('x_BillingPeriod')) }}
@@ -150,7 +153,7 @@ model_owners as (
     from ml_models
 ),
 
-joined as (
+joined as {{ inline_cte() }} (
     select
         r.*,
         t.tag_team,
