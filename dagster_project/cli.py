@@ -160,12 +160,25 @@ def cmd_generate(args) -> int:
     if isinstance(scale, int):  # a row count (1M, 10M...): one month at benchmark volume
         summary = generate_scaled(Path(args.out), scale, seed=args.seed)
     else:
-        summary = generate(Path(args.out), months=args.months, seed=args.seed, scale=scale)
+        summary = generate(Path(args.out), months=args.months, seed=args.seed, scale=scale,
+                           end_month=_end_month(args.end_month))
     rows = getattr(summary, "rows_per_provider", {})
     print(f"Generated {sum(rows.values()):,} billing rows in {time.perf_counter() - started:.1f}s "
           f"under {Path(args.out).resolve()}: "
           + ", ".join(f"{k} {v:,}" for k, v in sorted(rows.items())))
     return EXIT_OK
+
+
+def _end_month(value: str | None):
+    """--end-month YYYY-MM as the first day of that month (None: the generator's default, the
+    last month of the last complete quarter before today)."""
+    import datetime as dt
+
+    if value is None:
+        return None
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise CliError(f"--end-month {value!r}: expected YYYY-MM, e.g. 2026-09.", EXIT_USAGE)
+    return dt.date(int(value[:4]), int(value[5:]), 1)
 
 
 def _busy_message(messages: list[str]) -> str | None:
@@ -397,7 +410,8 @@ def cmd_demo(args) -> int:
 
     root = Path(args.out or settings.PROJECT_ROOT / "data" / "demo").resolve()
     started = time.perf_counter()
-    summary = generate(root, months=args.months, seed=args.seed, scale=args.scale)
+    summary = generate(root, months=args.months, seed=args.seed, scale=args.scale,
+                       end_month=_end_month(args.end_month))
     rows = getattr(summary, "rows_per_provider", {})
     print(f"Demo exports: {sum(rows.values()):,} rows in {root / 'landing'} "
           f"({time.perf_counter() - started:.1f}s)")
@@ -425,6 +439,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", required=True, help="output root (landing/ and ground_truth/)")
     g.add_argument("--months", type=int, default=18)
     g.add_argument("--seed", type=int, default=42)
+    g.add_argument("--end-month", help="last month of the demo data, YYYY-MM (default: the "
+                   "last month of the last complete quarter before today); pins the window")
     g.add_argument("--scale", default="1.0", help="fleet-size multiplier (e.g. 1.5), or a CUR "
                    "2.0 row count (1M, 10M, 100M) for one month at benchmark volume")
     g.set_defaults(func=cmd_generate)
@@ -445,6 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--warehouse")
     d.add_argument("--months", type=int, default=18)
     d.add_argument("--seed", type=int, default=42)
+    d.add_argument("--end-month", help="last month of the demo data, YYYY-MM (default: the "
+                   "last month of the last complete quarter before today); pins the window")
     d.add_argument("--scale", type=float, default=1.0)
     d.set_defaults(func=cmd_demo)
 

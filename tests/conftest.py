@@ -84,3 +84,21 @@ def demo(tmp_path_factory) -> Path:
     res = run_dbt(warehouse, base / "target", ["build", "--select", *DEMO_DBT_SELECT])
     assert res.success, res.output[-4000:]
     return base
+
+
+@pytest.fixture(scope="session")
+def pinned_demo(tmp_path_factory) -> Path:
+    """`mlcost demo --end-month 2026-09` (the default 18 months at full scale) in its own folder:
+    `demo/landing`, `wh.duckdb`, `reports/`, `exports/`, `dagster_home/`. The pinned demo the
+    issues' examples and the stored figures (tests/fixtures/pinned_demo/) refer to."""
+    from .pinned_demo import END_MONTH
+
+    tmp = tmp_path_factory.mktemp("pinned_demo")
+    env = {**os.environ, "MLCOST_REPORTS": str(tmp / "reports"),
+           "MLCOST_EXPORTS": str(tmp / "exports"), "DAGSTER_HOME": str(tmp / "dagster_home")}
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "mlcost"), "demo", "--end-month", END_MONTH,
+         "--out", str(tmp / "demo"), "--warehouse", str(tmp / "wh.duckdb")],
+        env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    return tmp
