@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install manifest demo test test-bigquery dev lint conformance bench clean
+.PHONY: install manifest demo test test-bigquery dev lint conformance bench clean docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,15 @@ $(CRUCIBLE_VENV)/.installed-0.1.0a2: | install
 
 test-bigquery: manifest $(CRUCIBLE_VENV)/.installed-0.1.0a2
 	MLCOST_BQ_EMULATOR=$(CURDIR)/$(CRUCIBLE_VENV)/bin/crucible $(BIN)/python -m pytest -q tests/integration/test_bigquery_emulator.py
+
+# dbt docs as one offline page, data/dbt-docs/static_index.html (descriptions, lineage, columns);
+# column types come from the warehouse when `make demo` or `mlcost run` has built one.
+DOCS_WAREHOUSE ?= $(CURDIR)/data/warehouse.duckdb
+docs: manifest
+	MLCOST_WAREHOUSE=$(DOCS_WAREHOUSE) $(BIN)/dbt docs generate --static --quiet \
+	  --project-dir dbt_models --profiles-dir dbt_models --target-path $(CURDIR)/data/dbt-docs \
+	  $(if $(wildcard $(DOCS_WAREHOUSE)),,--empty-catalog)
+	@echo "dbt docs: $(CURDIR)/data/dbt-docs/static_index.html"
 
 # DAGSTER_HOME with a dagster.yaml limiting the warehouse pool to one writer (docs/operations.md).
 dev: manifest
