@@ -37,22 +37,20 @@ def _line(name: str) -> dict:
     return line
 
 
-def _sm_line(name: str, family: str = "ML Instance"):
+def _sm_line(name: str):
+    """A SageMaker instance line from the ``sagemaker`` table of the AWS price file."""
     sku = load_json(_PRICES)["sagemaker"][name]
     usage_type, itype = sku["usage_type"], sku["instance_type"]
     return dict(product_code=_SM, servicecode=_SM, usage_type=usage_type,
-                operation="RunInstance", unit="Hrs", rate=sku["rate"], per=1.0, family=family,
-                instance_type=itype, instance_family="", desc=sku["desc"],
+                operation="RunInstance", unit="Hrs", rate=sku["rate"], per=1.0,
+                family="ML Instance", instance_type=itype, instance_family="", desc=sku["desc"],
                 product=_aws_product(_SM_NAME, instance_name=itype,
                                      component="Hosting" if "Host" in usage_type else ""))
 
 
-def _ec2_spec(itype: str) -> dict[str, str]:
-    return next(r for r in load_csv("aws_ec2_instances.csv") if r["instance_type"] == itype)
-
-
 def _ec2_line(itype: str, purchase: str = "od"):
-    spec = _ec2_spec(itype)
+    """An EC2 instance line (on demand or Spot) from ``aws_ec2_instances.csv``."""
+    spec = {r["instance_type"]: r for r in load_csv("aws_ec2_instances.csv")}[itype]
     od, spot = float(spec["on_demand_hourly"]), float(spec["spot_hourly"])
     if purchase == "spot":
         ut, op = f"SpotUsage:{itype}", "RunInstances:SV001"

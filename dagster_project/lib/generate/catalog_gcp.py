@@ -21,8 +21,7 @@ def _gl(desc: str, per: float = 1.0, credit: str | None = None, src: str = "qty"
     """The billing line of SKU ``desc`` as one resource uses it: ``per`` units of the SKU per
     resource-hour (vCPUs, GiB...), the credit type that applies and the usage source."""
     prices = load_json(_PRICES)
-    sku = next(k for k in prices["skus"] if k["desc"] == desc)
-    sku = {**prices["sku_defaults"], **sku}
+    sku = {**prices["sku_defaults"], **{k["desc"]: k for k in prices["skus"]}[desc]}
     service = (prices["services"][sku["service"]], sku["service"])
     return dict(service=service, sku_id=gcp_sku(service[0], desc), sku_desc=desc,
                 rate=sku["rate"], per=per, usage_unit=sku["usage_unit"],
