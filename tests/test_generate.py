@@ -412,3 +412,54 @@ def test_budgets_cover_every_team_and_quarter(out):
     assert {(q, t) for q in quarters for t in C.TEAM_NAMES} == {
         (r["fiscal_quarter"], r["team"]) for r in rows}
     assert all(Decimal(r["budget_amount"]) > 0 and r["currency"] == "USD" for r in rows)
+
+
+# ------------------------------------------------------------------ reference data files
+def test_reference_data_is_shipped_with_the_package():
+    """Every file in lib/generate/data/ matches the package-data globs of pyproject.toml, so
+    an installed (non-editable) mlcost finds its prices too."""
+    import fnmatch
+    import tomllib
+
+    from dagster_project.lib.generate.reference import DATA_DIR
+
+    root = Path(__file__).resolve().parents[1]
+    globs = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))[
+        "tool"]["setuptools"]["package-data"]["dagster_project.lib.generate"]
+    files = sorted(p.relative_to(DATA_DIR.parent).as_posix() for p in DATA_DIR.rglob("*")
+                   if p.is_file())
+    assert files
+    missing = [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)]
+    assert not missing, f"not in [tool.setuptools.package-data]: {missing}"
+
+
+def test_every_reference_data_entry_is_used():
+    """No dead rows in the data files: each price, SKU, meter and instance type they hold
+    is billed by some resource of the catalog."""
+    from dagster_project.lib.generate.catalog import build_catalog
+    from dagster_project.lib.generate.reference import load_csv, load_json
+    from dagster_project.lib.generate.window import make_window
+
+    groups = build_catalog(make_window(3, END), 7, 0.3).groups
+    lines = {g.provider: [] for g in groups}
+    for g in groups:
+        lines[g.provider].extend(g.lines)
+    aws, gcp, az = load_json("aws_prices.json"), load_json("gcp_prices.json"), \
+        load_json("azure_prices.json")
+
+    aws_usage = {ln["usage_type"] for ln in lines["aws"]}
+    assert {s["usage_type"] for s in aws["sagemaker"].values()} <= aws_usage
+    assert {s["usage_type"] for s in aws["lines"].values()} <= aws_usage
+    assert {ln["product"] for ln in aws["lines"].values()} == set(aws["products"])
+    assert {r["instance_type"] for r in load_csv("aws_ec2_instances.csv")} == {
+        ln["instance_type"] for ln in lines["aws"] if ln.get("compute")}
+    assert {row["key"] for row in aws["s3_buckets"] + aws["orphaned_ebs"]} <= {
+        g.key for g in groups}
+
+    assert {ln["sku_desc"] for ln in lines["gcp"]} == {s["desc"] for s in gcp["skus"]}
+    assert {ln["service"][1] for ln in lines["gcp"]} == set(gcp["services"])
+
+    meters = {ln["meter_name"] for ln in lines["azure"]}
+    assert {m["meter_name"] for m in az["meters"].values()} <= meters
+    assert {v["meter"] for v in az["vm_sizes"].values()} <= meters
+    assert {f"{tier} LRS Disk" for tier in az["premium_disks"]} <= meters

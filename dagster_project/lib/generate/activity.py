@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .catalog import HOURS_PER_DAY, Group
 from .fmt import stable_int
+from .groups import HOURS_PER_DAY, Group
 from .window import Month
 
 DAYS_PER_MONTH = 30.44

@@ -1,15 +1,9 @@
-"""AWS Cost and Usage Report 2.0 (Data Exports) Parquet writer.
-
-Column set and types follow the CUR 2.0 table dictionary (docs.aws.amazon.com/cur/latest/
-userguide/table-dictionary-cur2.html) as exported with split cost allocation data enabled:
-fixed snake_case columns, rates as strings, money as double, the map columns ``product``,
-``resource_tags``, ``cost_category`` (map<string,string>) and ``discount``
-(map<string,double>).
-"""
+"""AWS Cost and Usage Report 2.0 (Data Exports) Parquet writer: usage lines, fees, taxes,
+credits and refunds. The column set is in ``aws_cur2_schema`` (``SCHEMA`` is re-exported
+here); Reserved Instance and Savings Plan coverage is in ``aws_commitments``."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -18,95 +12,21 @@ import pyarrow.parquet as pq
 
 from . import company as C
 from .activity import Activity, compute, line_usage
-from .catalog import Group
+from .aws_commitments import CommitmentsMixin
+from .aws_cur2_schema import LEGAL, LOCATION, MD, MS, QTY_DP, SCHEMA, iso_ms
 from .fmt import code, exact_sum, hex_ids, rate_str, stable_int, to_units, units_to_float
+from .groups import Group
 from .rows import Segments
 from .window import Month, add_months
 
-S = pa.string()
-D = pa.float64()
-T = pa.timestamp("ms", tz="UTC")
-MS = pa.map_(pa.string(), pa.string())
-MD = pa.map_(pa.string(), pa.float64())
+__all__ = ["SCHEMA", "AwsWriter"]
 
-_COLUMNS: list[tuple[str, pa.DataType]] = [
-    ("bill_bill_type", S), ("bill_billing_entity", S), ("bill_billing_period_end_date", T),
-    ("bill_billing_period_start_date", T), ("bill_invoice_id", S), ("bill_invoicing_entity", S),
-    ("bill_payer_account_id", S), ("bill_payer_account_name", S), ("cost_category", MS),
-    ("discount", MD), ("discount_bundled_discount", D), ("discount_total_discount", D),
-    ("identity_line_item_id", S), ("identity_time_interval", S),
-    ("line_item_availability_zone", S), ("line_item_blended_cost", D),
-    ("line_item_blended_rate", S), ("line_item_currency_code", S),
-    ("line_item_legal_entity", S), ("line_item_line_item_description", S),
-    ("line_item_line_item_type", S), ("line_item_net_unblended_cost", D),
-    ("line_item_net_unblended_rate", S), ("line_item_normalization_factor", D),
-    ("line_item_normalized_usage_amount", D), ("line_item_operation", S),
-    ("line_item_product_code", S), ("line_item_resource_id", S), ("line_item_tax_type", S),
-    ("line_item_unblended_cost", D), ("line_item_unblended_rate", S),
-    ("line_item_usage_account_id", S), ("line_item_usage_account_name", S),
-    ("line_item_usage_amount", D), ("line_item_usage_end_date", T),
-    ("line_item_usage_start_date", T), ("line_item_usage_type", S), ("pricing_currency", S),
-    ("pricing_lease_contract_length", S), ("pricing_offering_class", S),
-    ("pricing_public_on_demand_cost", D), ("pricing_public_on_demand_rate", S),
-    ("pricing_purchase_option", S), ("pricing_rate_code", S), ("pricing_rate_id", S),
-    ("pricing_term", S), ("pricing_unit", S), ("product", MS), ("product_comment", S),
-    ("product_fee_code", S), ("product_fee_description", S), ("product_from_location", S),
-    ("product_from_location_type", S), ("product_from_region_code", S),
-    ("product_instance_family", S), ("product_instance_type", S), ("product_instancesku", S),
-    ("product_location", S), ("product_location_type", S), ("product_operation", S),
-    ("product_pricing_unit", S), ("product_product_family", S), ("product_region_code", S),
-    ("product_servicecode", S), ("product_sku", S), ("product_to_location", S),
-    ("product_to_location_type", S), ("product_to_region_code", S), ("product_usagetype", S),
-    ("reservation_amortized_upfront_cost_for_usage", D),
-    ("reservation_amortized_upfront_fee_for_billing_period", D),
-    ("reservation_availability_zone", S), ("reservation_effective_cost", D),
-    ("reservation_end_time", S), ("reservation_modification_status", S),
-    ("reservation_net_amortized_upfront_cost_for_usage", D),
-    ("reservation_net_amortized_upfront_fee_for_billing_period", D),
-    ("reservation_net_effective_cost", D), ("reservation_net_recurring_fee_for_usage", D),
-    ("reservation_net_unused_amortized_upfront_fee_for_billing_period", D),
-    ("reservation_net_unused_recurring_fee", D), ("reservation_net_upfront_value", D),
-    ("reservation_normalized_units_per_reservation", S),
-    ("reservation_number_of_reservations", S), ("reservation_recurring_fee_for_usage", D),
-    ("reservation_reservation_a_r_n", S), ("reservation_start_time", S),
-    ("reservation_subscription_id", S), ("reservation_total_reserved_normalized_units", S),
-    ("reservation_total_reserved_units", S), ("reservation_units_per_reservation", S),
-    ("reservation_unused_amortized_upfront_fee_for_billing_period", D),
-    ("reservation_unused_normalized_unit_quantity", D), ("reservation_unused_quantity", D),
-    ("reservation_unused_recurring_fee", D), ("reservation_upfront_value", D),
-    ("resource_tags", MS), ("savings_plan_amortized_upfront_commitment_for_billing_period", D),
-    ("savings_plan_end_time", S), ("savings_plan_instance_type_family", S),
-    ("savings_plan_net_amortized_upfront_commitment_for_billing_period", D),
-    ("savings_plan_net_recurring_commitment_for_billing_period", D),
-    ("savings_plan_net_savings_plan_effective_cost", D), ("savings_plan_offering_type", S),
-    ("savings_plan_payment_option", S), ("savings_plan_purchase_term", S),
-    ("savings_plan_recurring_commitment_for_billing_period", D), ("savings_plan_region", S),
-    ("savings_plan_savings_plan_a_r_n", S), ("savings_plan_savings_plan_effective_cost", D),
-    ("savings_plan_savings_plan_rate", D), ("savings_plan_start_time", S),
-    ("savings_plan_total_commitment_to_date", D), ("savings_plan_used_commitment", D),
-    ("split_line_item_actual_usage", D), ("split_line_item_net_split_cost", D),
-    ("split_line_item_net_unused_cost", D), ("split_line_item_parent_resource_id", S),
-    ("split_line_item_public_on_demand_split_cost", D),
-    ("split_line_item_public_on_demand_unused_cost", D), ("split_line_item_reserved_usage", D),
-    ("split_line_item_split_cost", D), ("split_line_item_split_usage", D),
-    ("split_line_item_split_usage_ratio", D), ("split_line_item_unused_cost", D),
-]
-SCHEMA = pa.schema([pa.field(n, t) for n, t in _COLUMNS])
-MAP_COLUMNS = ("product", "resource_tags", "cost_category", "discount")
-
-LEGAL = "Amazon Web Services, Inc."
-LOCATION = "US East (N. Virginia)"
 _ENV = {C.AWS_PAYER_ACCOUNT_ID: "shared", C.AWS_ML_PROD: "prod", C.AWS_SANDBOX: "sandbox",
         C.AWS_DATA: "prod", C.AWS_SHARED: "shared"}
 _FLUSH_ROWS = 250_000
-_QTY_DP = 6
 
 
-def _iso(t: dt.datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
-class AwsWriter:
+class AwsWriter(CommitmentsMixin):
     """Writes one CUR 2.0 Parquet file per billing period."""
 
     def __init__(self, ctx):
@@ -207,7 +127,7 @@ class AwsWriter:
                 np.array(["us-east-1a", "us-east-1b", "us-east-1c"])[member % 3])
         if line.get("nf"):
             cols.update(line_item_normalization_factor=line["nf"],
-                        line_item_normalized_usage_amount=np.round(usage * line["nf"], _QTY_DP))
+                        line_item_normalized_usage_amount=np.round(usage * line["nf"], QTY_DP))
         if kind == "usage":
             rate = line["spot_rate"] if line.get("purchase") == "spot" else od
             cost = to_units(usage * rate)
@@ -250,8 +170,8 @@ class AwsWriter:
                         savings_plan_offering_type="ComputeSavingsPlans",
                         savings_plan_payment_option="No Upfront",
                         savings_plan_purchase_term=f"{sp['years']}yr",
-                        savings_plan_start_time=_iso(sp["start"]),
-                        savings_plan_end_time=_iso(sp["start"].replace(
+                        savings_plan_start_time=iso_ms(sp["start"]),
+                        savings_plan_end_time=iso_ms(sp["start"].replace(
                             year=sp["start"].year + sp["years"])))
             if kind == "sp":
                 cols.update(line_item_line_item_type="SavingsPlanCoveredUsage",
@@ -311,7 +231,7 @@ class AwsWriter:
                 i, member, day, amount = line_usage(a, line, m.n_days)
                 if len(amount) == 0:
                     continue
-                usage = np.round(amount, _QTY_DP)
+                usage = np.round(amount, QTY_DP)
                 if line.get("compute") and line.get("purchase") == "od":
                     pool.append((gi, line, member, day, usage))
                     continue
@@ -327,183 +247,6 @@ class AwsWriter:
         self.ctx.files.append(path)
         self.ctx.ledger_add("aws", C.AWS_PAYER_ACCOUNT_ID, m, billed, effective)
         return rows
-
-    # -------------------------------------------------------------- RI and SP coverage
-    def _coverage(self, segs, m, groups, pool, book):
-        ri, sp = self.ri, self.sp
-        # Deterministic application order: RI first (exact type, same account), then the
-        # Savings Plan over whatever remains, day by day.
-        ri_used = np.zeros(m.n_days)
-        sp_used_units = np.zeros(m.n_days, dtype=np.int64)
-        cap_h = ri["units"] * 24.0
-        commit_units = int(to_units(sp["hourly"] * 24.0))
-        rest = []
-        for gi, line, member, day, usage in pool:
-            g = groups[gi]
-            order = np.lexsort((member, day))
-            member, day, usage = member[order], day[order], usage[order]
-            cov = np.zeros(len(usage))
-            if line["instance_type"] == ri["itype"] and g.scope == ri["account"]:
-                for k in range(len(usage)):
-                    dd = day[k] - m.day0
-                    take = min(usage[k], cap_h - ri_used[dd])
-                    if take > 0:
-                        cov[k] = round(take, _QTY_DP)
-                        ri_used[dd] += cov[k]
-            if cov.any():
-                sel = cov > 0
-                b, e = self._emit(segs, m, g, line, member[sel], day[sel], cov[sel], "ri")
-                book(g.scope, line["product_code"], b, e)
-            rest.append((gi, line, member, day, np.round(usage - cov, _QTY_DP)))
-        for gi, line, member, day, usage in rest:
-            g = groups[gi]
-            sp_rate = round(line["rate"] * sp["discount"], 6)
-            cov = np.zeros(len(usage))
-            for k in range(len(usage)):
-                if usage[k] <= 0:
-                    continue
-                dd = day[k] - m.day0
-                left = commit_units - sp_used_units[dd]
-                if left <= 0:
-                    continue
-                hours = min(usage[k], left / 1e10 / sp_rate)
-                hours = np.floor(hours * 1e6) / 1e6
-                if hours <= 0:
-                    continue
-                cov[k] = hours
-                sp_used_units[dd] += int(to_units(hours * sp_rate))
-            sel = cov > 0
-            if sel.any():
-                for kind in ("sp", "neg"):
-                    b, e = self._emit(segs, m, g, line, member[sel], day[sel], cov[sel],
-                                      kind)
-                    book(g.scope, line["product_code"], b, e)
-            od = np.round(usage - cov, _QTY_DP)
-            sel = od > 0
-            if sel.any():
-                b, e = self._emit(segs, m, g, line, member[sel], day[sel], od[sel],
-                                  "usage")
-                book(g.scope, line["product_code"], b, e)
-        self._sp_fee(segs, m, commit_units, sp_used_units, book)
-        self._ri_fee(segs, m, ri_used, book)
-
-    def _sp_fee(self, segs, m, commit_units, used_units, book):
-        sp = self.sp
-        n = m.n_days
-        used = np.minimum(used_units, commit_units)
-        day = np.arange(m.day0, m.day0 + n)
-        cols = self._bill(m, n, sp["account"])
-        cols.update(self._dates(day))
-        fee = np.full(n, commit_units, dtype=np.int64)
-        cols.update(
-            line_item_line_item_type="SavingsPlanRecurringFee",
-            line_item_line_item_description=f"{sp['years']} year No Upfront Compute Savings Plan",
-            line_item_product_code="ComputeSavingsPlans",
-            line_item_usage_type=f"ComputeSP:{sp['years']}yrNoUpfront",
-            line_item_operation="", line_item_resource_id=sp["arn"],
-            line_item_usage_amount=np.full(n, 24.0),
-            line_item_unblended_rate=rate_str(sp["hourly"]),
-            line_item_blended_rate=rate_str(sp["hourly"]),
-            line_item_unblended_cost=units_to_float(fee),
-            line_item_blended_cost=units_to_float(fee),
-            pricing_unit="Hrs", pricing_term="Savings Plan",
-            product_servicecode="ComputeSavingsPlans", product_product_family="Savings Plans",
-            product_region_code="", product=pa.scalar([("product_name", "Savings Plans for AWS "
-                                                        "Compute usage")], MS),
-            resource_tags=pa.repeat(pa.scalar([], MS), n),
-            savings_plan_savings_plan_a_r_n=sp["arn"],
-            savings_plan_offering_type="ComputeSavingsPlans",
-            savings_plan_payment_option="No Upfront", savings_plan_purchase_term=f"{sp['years']}yr",
-            savings_plan_start_time=_iso(sp["start"]),
-            savings_plan_end_time=_iso(sp["start"].replace(year=sp["start"].year + sp["years"])),
-            savings_plan_recurring_commitment_for_billing_period=units_to_float(fee),
-            savings_plan_amortized_upfront_commitment_for_billing_period=0.0,
-            savings_plan_total_commitment_to_date=units_to_float(fee),
-            savings_plan_used_commitment=units_to_float(used))
-        segs.add(n, **cols)
-        unused = fee - used
-        book(sp["account"], "ComputeSavingsPlans", exact_sum(fee), exact_sum(unused))
-        self.ctx.add_team_cost("ml-platform", m, exact_sum(unused))
-        total_unused, total = exact_sum(unused), exact_sum(fee)
-        if total and total_unused > total // 100:
-            self.ctx.add_idle("aws", sp["arn"], "unused_commitment", m.start,
-                              m.end - dt.timedelta(days=1))
-
-    def _ri_fee(self, segs, m, ri_used, book):
-        ri = self.ri
-        hours = ri["units"] * 24.0 * m.n_days
-        used = float(np.round(ri_used.sum(), _QTY_DP))
-        unused = round(hours - used, _QTY_DP)
-        recurring = int(to_units(hours * ri["recurring_hourly"]))
-        amort = int(to_units(hours * ri["upfront_hourly"]))
-        un_amort = int(to_units(unused * ri["upfront_hourly"]))
-        un_recur = int(to_units(unused * ri["recurring_hourly"]))
-        nf = 16.0
-        start = ri["start"]
-        end = start.replace(year=start.year + ri["years"])
-        upfront_value = round(ri["units"] * ri["upfront_hourly"] * 8760 * ri["years"], 2)
-        common = dict(
-            reservation_reservation_a_r_n=ri["arn"], reservation_start_time=_iso(start),
-            reservation_end_time=_iso(end), reservation_modification_status="Original",
-            reservation_number_of_reservations="1",
-            reservation_units_per_reservation=f"{hours:.10f}",
-            reservation_total_reserved_units=f"{hours:.10f}",
-            reservation_normalized_units_per_reservation=f"{hours * nf:.11f}",
-            reservation_total_reserved_normalized_units=f"{hours * nf:.11f}",
-            reservation_subscription_id=str(stable_int("ri-sub") % 10**10),
-            reservation_upfront_value=upfront_value, pricing_term="Reserved",
-            pricing_purchase_option="Partial Upfront",
-            pricing_lease_contract_length=f"{ri['years']}yr", pricing_offering_class="standard",
-            line_item_product_code="AmazonEC2", product_servicecode="AmazonEC2",
-            product_instance_type=ri["itype"], product_region_code=C.AWS_REGION,
-            product_location=LOCATION, product_location_type="AWS Region",
-            product_product_family="Compute Instance",
-            product=pa.scalar([("product_name", "Amazon Elastic Compute Cloud"),
-                               ("region", C.AWS_REGION)], MS),
-            resource_tags=pa.repeat(pa.scalar([], MS), 1), line_item_operation="RunInstances",
-            pricing_unit="Hrs")
-        cols = self._bill(m, 1, ri["account"])
-        cols.update(self._month_dates(m, 1))
-        cols.update(common)
-        cols.update(
-            line_item_line_item_type="RIFee",
-            line_item_line_item_description=f"USD {ri['recurring_hourly']} hourly fee per "
-                                            f"Linux/UNIX (Amazon VPC), {ri['itype']} instance",
-            line_item_usage_type=f"HeavyUsage:{ri['itype']}", line_item_usage_amount=hours,
-            line_item_normalization_factor=nf, line_item_normalized_usage_amount=hours * nf,
-            line_item_unblended_rate=rate_str(ri["recurring_hourly"]),
-            line_item_blended_rate=rate_str(ri["recurring_hourly"]),
-            line_item_unblended_cost=units_to_float(recurring),
-            line_item_blended_cost=units_to_float(recurring),
-            reservation_amortized_upfront_fee_for_billing_period=units_to_float(amort),
-            reservation_unused_quantity=unused,
-            reservation_unused_normalized_unit_quantity=round(unused * nf, _QTY_DP),
-            reservation_unused_recurring_fee=units_to_float(un_recur),
-            reservation_unused_amortized_upfront_fee_for_billing_period=units_to_float(un_amort))
-        segs.add(1, **cols)
-        book(ri["account"], "AmazonEC2", recurring, un_amort + un_recur)
-        self.ctx.add_team_cost("ml-platform", m, un_amort + un_recur)
-        if unused > hours * 0.01:
-            self.ctx.add_idle("aws", ri["arn"], "unused_commitment", m.start,
-                              m.end - dt.timedelta(days=1))
-        if m.start == start.date().replace(day=1):
-            # The upfront part is billed once, in the purchase month (bill type Purchase).
-            up = int(to_units(upfront_value))
-            cols = self._bill(m, 1, ri["account"], bill_type="Purchase")
-            cols.update(self._month_dates(m, 1))
-            cols.update(common)
-            cols.update(
-                line_item_line_item_type="Fee",
-                line_item_line_item_description=f"Sign up charge for subscription: "
-                                                f"{common['reservation_subscription_id']}, "
-                                                f"planId: {stable_int('plan') % 10**7}",
-                line_item_usage_type=f"HeavyUsage:{ri['itype']}", line_item_usage_amount=1.0,
-                line_item_unblended_rate=rate_str(upfront_value),
-                line_item_blended_rate=rate_str(upfront_value),
-                line_item_unblended_cost=units_to_float(up),
-                line_item_blended_cost=units_to_float(up))
-            segs.add(1, **cols)
-            book(ri["account"], "AmazonEC2", up, 0)
 
     # -------------------------------------------------------------- other charges
     def _simple(self, segs, m, account, line_type, product_code, desc, cost_units, book,

@@ -17,8 +17,8 @@ import pyarrow.compute as pc
 
 from . import company as C
 from .activity import Activity, line_usage
-from .catalog import Group
 from .fmt import MONEY_DP, csv_quote, exact_sum, fixed_str, to_units
+from .groups import Group
 from .window import Month
 
 HEADER = (

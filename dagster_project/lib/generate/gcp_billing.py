@@ -18,8 +18,8 @@ import pyarrow.compute as pc
 
 from . import company as C
 from .activity import Activity, line_usage
-from .catalog import Group
 from .fmt import MONEY_DP, exact_sum, fixed_str, stable_int, to_units
+from .groups import Group
 from .window import Month
 
 _QTY_DP = 6
