@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 import pytest
 
+from dagster_project.lib import calendar
 from dagster_project.lib import forecast as fc
 
 START = date(2024, 1, 1)
@@ -330,7 +331,7 @@ def test_locked_forecast_uses_only_data_before_the_quarter(con):
 
 
 def test_open_month_is_not_used(con, monkeypatch):
-    monkeypatch.setattr(fc, "_today", lambda: date(2025, 12, 15))
+    monkeypatch.setattr(calendar, "_today", lambda: date(2025, 12, 15))
     res = fc.build_forecasts(con)
     assert res.as_of_month == date(2025, 11, 1)
     res = fc.build_forecasts(con, as_of_month=date(2025, 12, 1))
