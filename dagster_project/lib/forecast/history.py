@@ -11,15 +11,17 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
-import polars as pl
 
 from dagster_project.lib.calendar import add_months, last_closed_month, month_start, months_between
 
 from .config import LEVEL_KEYS, MIN_HISTORY_MONTHS, SEGMENT_KEYS
+
+if TYPE_CHECKING:  # polars is imported when a forecast runs: importing this package stays cheap
+    import polars as pl
 
 SEGMENTS_SQL = """
     SELECT CAST(date_trunc('month', billing_month) AS DATE) AS billing_month,
@@ -61,6 +63,8 @@ def fingerprint(frame: pl.DataFrame) -> str:
 
 def load_history(con: duckdb.DuckDBPyConnection, as_of: date) -> History:
     """Segment x month matrices of actuals up to and including ``as_of``."""
+    import polars as pl
+
     end = add_months(as_of, 1)
     frame = con.sql(SEGMENTS_SQL, params=[end]).pl()
     currencies = [

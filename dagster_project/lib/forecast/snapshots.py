@@ -7,10 +7,9 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import polars as pl
 
 from dagster_project.lib.calendar import utcnow
 from dagster_project.lib.warehouse import arrow_views, table_exists, transaction
@@ -29,6 +28,9 @@ from .config import (
     SEGMENT_LEVEL,
 )
 from .scenarios import Scenario
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _DDL = (
     "CREATE SCHEMA IF NOT EXISTS forecast",

@@ -9,14 +9,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import polars as pl
 
 from .config import LEVEL_KEYS, SEGMENT_KEYS
 from .models import ModelMetrics, SeriesForecast
 from .snapshots import series_id
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _BOUNDS = ("lo_80", "hi_80", "lo_95", "hi_95")
 _FLOATS = ("point", *_BOUNDS, "base_point", "pricing_quantity")
@@ -28,6 +30,8 @@ def exact_floats(values: np.ndarray) -> pl.Series:
     Python's ``round`` is correctly rounded (numpy's multiplies by 1e12 and is not), and the
     stored decimals must not move by a unit in the last place, so it is applied per value.
     """
+    import polars as pl
+
     return pl.Series(
         [round(v, 12) if math.isfinite(v) else None for v in values.tolist()], dtype=pl.Float64
     )
@@ -98,6 +102,8 @@ class ValueFrame:
 
     def frame(self) -> pl.DataFrame:
         """All rows: block by block, month by month."""
+        import polars as pl
+
         h = len(self.months)
         series = pl.DataFrame(
             {
@@ -130,6 +136,8 @@ _METRIC_FLOATS = ("mae", "mape_pct", "smape_pct", "mase", "coverage_80", "covera
 
 def metrics_frame(fc: dict[tuple[str, tuple], SeriesForecast]) -> pl.DataFrame:
     """``backtest_metrics`` rows: every candidate of every level series."""
+    import polars as pl
+
     keyed: list[tuple[str, dict[str, Any], ModelMetrics]] = [
         (level, dict(zip(LEVEL_KEYS[level], keyvals, strict=True)), m)
         for (level, keyvals), f in fc.items()
