@@ -45,7 +45,6 @@ class History:
     qty: np.ndarray  # (n_segments, n_months), NaN where no quantity
     fingerprint: str
     currencies: list[str]
-    frame: pl.DataFrame | None = None  # the rows read (billing_month, keys, cost, qty)
 
 
 def fingerprint(frame: pl.DataFrame) -> str:
@@ -76,7 +75,7 @@ def load_history(con: duckdb.DuckDBPyConnection, as_of: date) -> History:
     ]
     digest = fingerprint(frame)
     if frame.is_empty():
-        return History([], [], np.zeros((0, 0)), np.zeros((0, 0)), digest, [], frame)
+        return History([], [], np.zeros((0, 0)), np.zeros((0, 0)), digest, [])
     first = month_start(frame["billing_month"].min())
     n_months = months_between(first, as_of) + 1
     months = [add_months(first, i) for i in range(n_months)]
@@ -102,7 +101,7 @@ def load_history(con: duckdb.DuckDBPyConnection, as_of: date) -> History:
     seen[seg[has_qty], col[has_qty]] = True
     qty = np.where(seen, qty_sum, np.nan)
     segments = seg_frame.drop("seg").to_dicts()
-    return History(months, segments, cost, qty, digest, currencies, frame)
+    return History(months, segments, cost, qty, digest, currencies)
 
 
 def level_series(hist: History) -> list[tuple[tuple[str, tuple], np.ndarray]]:
