@@ -73,7 +73,8 @@ def cmd_forecast(a) -> None:
     exactly the per-series work `mlcost run` does in its forecast stage."""
     import numpy as np
 
-    from dagster_project.lib import forecast as F
+    from dagster_project.lib.forecast.config import DEFAULT_HORIZON
+    from dagster_project.lib.forecast.series import forecast_all
 
     rng = np.random.default_rng(7)
     months = np.arange(a.months)
@@ -84,9 +85,9 @@ def cmd_forecast(a) -> None:
         season = 1 + 0.1 * np.sin(2 * np.pi * months / 12 + rng.uniform(0, 6.3))
         noise = 1 + rng.normal(0, 0.08, a.months)
         items.append((i, np.maximum(0.0, level * trend * season * noise)))
-    F._forecast_all(items[:2], F.DEFAULT_HORIZON, 1)  # statsforecast's numba warm-up
+    forecast_all(items[:2], DEFAULT_HORIZON, 1)  # statsforecast's numba warm-up
     t = time.perf_counter()
-    out = F._forecast_all(items, F.DEFAULT_HORIZON, a.jobs)
+    out = forecast_all(items, DEFAULT_HORIZON, a.jobs)
     _emit(seconds=time.perf_counter() - t, series=len(out), jobs=a.jobs, months=a.months)
 
 

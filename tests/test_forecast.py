@@ -11,6 +11,7 @@ import duckdb
 import numpy as np
 import pytest
 
+from dagster_project.lib import calendar
 from dagster_project.lib import forecast as fc
 
 START = date(2024, 1, 1)
@@ -330,7 +331,7 @@ def test_locked_forecast_uses_only_data_before_the_quarter(con):
 
 
 def test_open_month_is_not_used(con, monkeypatch):
-    monkeypatch.setattr(fc, "_today", lambda: date(2025, 12, 15))
+    monkeypatch.setattr(calendar, "_today", lambda: date(2025, 12, 15))
     res = fc.build_forecasts(con)
     assert res.as_of_month == date(2025, 11, 1)
     res = fc.build_forecasts(con, as_of_month=date(2025, 12, 1))
@@ -363,8 +364,55 @@ def test_null_keys_and_repeated_launches():
 def test_parallel_fits_give_identical_results():
     rng = np.random.default_rng(3)
     items = [((i,), 100 + rng.normal(0, 5, 10).cumsum()) for i in range(fc.PARALLEL_MIN_SERIES)]
-    one = fc._forecast_all(items, 3, 1)
-    two = fc._forecast_all(items, 3, 2)
+    one = fc.forecast_all(items, 3, 1)
+    two = fc.forecast_all(items, 3, 2)
     assert list(one) == list(two)
     for k in one:
         assert one[k].model == two[k].model and np.array_equal(one[k].hi_95, two[k].hi_95)
+
+
+def test_quarter_locks_are_an_asset_of_the_forecast_stage(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+    from dagster_project.defs.forecast import locks as lock_defs
+    from dagster_project.defs.resources import WarehouseResource
+
+    graph = defs.resolve_asset_graph()
+    key = dg.AssetKey(["forecast", "forecast_locks"])
+    assert dg.AssetKey(["forecast", "forecast_snapshots"]) in graph.get(key).parent_keys
+
+    path = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(path)) as c:
+        make_db(c)  # actuals 2024-01 .. 2025-12
+    monkeypatch.setattr(calendar, "_today", lambda: date(2026, 1, 15))
+    monkeypatch.setattr(lock_defs, "VARIANCE_QUARTERS", 2)
+    res = dg.materialize([lock_defs.forecast_locks],
+                         resources={"warehouse": WarehouseResource(path=str(path))})
+    assert res.success
+    meta = res.asset_materializations_for_node("forecast__forecast_locks")[0].metadata
+    assert meta["locked"].value == 2 and meta["unlocked"].value == []
+    with duckdb.connect(str(path)) as c:
+        locks = c.execute(
+            "SELECT quarter, as_of_month, snapshot_id FROM forecast.forecast_locks ORDER BY 1"
+        ).fetchall()
+        assert [(q, a) for q, a, _ in locks] == [("2025Q3", date(2025, 6, 1)),
+                                                ("2025Q4", date(2025, 9, 1))]
+        assert meta["locks"].value == {q: s for q, _, s in locks}
+        # the locked snapshot is the forecast of the months before the quarter
+        assert c.execute(
+            "SELECT as_of_month FROM forecast.forecast_snapshots WHERE snapshot_id = ?",
+            [locks[0][2]]).fetchall() == [(date(2025, 6, 1),)]
+    again = dg.materialize([lock_defs.forecast_locks],
+                           resources={"warehouse": WarehouseResource(path=str(path))})
+    meta2 = again.asset_materializations_for_node("forecast__forecast_locks")[0].metadata
+    assert meta2["locks"].value == meta["locks"].value  # a lock is never rewritten
+
+
+def test_table_exists_leaves_the_connection_usable():
+    c = duckdb.connect()
+    assert not fc.table_exists(c, "forecast", "forecast_locks")
+    fc.ensure_schema(c)
+    assert fc.table_exists(c, "forecast", "forecast_locks")
+    # a streamed read right after: fails if table_exists left a result half-read
+    assert c.sql("SELECT 1 AS x").to_arrow_reader(10).read_all().num_rows == 1

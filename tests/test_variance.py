@@ -8,6 +8,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from dagster_project.lib import calendar
 from dagster_project.lib import forecast as fc
 from dagster_project.lib import variance as var
 
@@ -200,7 +201,7 @@ def test_quarter_variance_on_synthetic_history(synth):
 
 def test_complete_quarters(synth, monkeypatch):
     assert var.complete_quarters(synth) == [f"{y}Q{q}" for y in (2024, 2025) for q in range(1, 5)]
-    monkeypatch.setattr(fc, "_today", lambda: date(2025, 12, 20))
+    monkeypatch.setattr(calendar, "_today", lambda: date(2025, 12, 20))
     assert var.complete_quarters(synth)[-1] == "2025Q3"  # December has not closed
     assert var.complete_quarters(duckdb.connect()) == []
 

@@ -55,10 +55,12 @@ def connection(path: Path | str, *, read_only: bool = False) -> Iterator[duckdb.
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    (n,) = con.execute(
+    # fetchall, not fetchone: this DuckDB refuses further work on a connection whose last
+    # result was not read to the end (a later con.sql() would raise ResourceInUseException)
+    ((n,),) = con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, table],
-    ).fetchone()
+    ).fetchall()
     return n > 0
 
 

@@ -1,15 +1,13 @@
-"""Forecast snapshots and quarterly variance (Python assets over the cost mart)."""
-
-import os
+"""Forecast snapshots, quarter locks (locks.py) and quarterly variance (Python assets over
+the cost mart)."""
 
 import dagster as dg
 
 from dagster_project.defs.resources import WarehouseResource
 
-MONTHLY_COSTS = dg.AssetKey(["marts", "fct_costs_monthly"])
+from .locks import MONTHLY_COSTS, VARIANCE_QUARTERS, forecast_locks
+
 BUDGETS = dg.AssetKey(["raw", "budgets"])
-# How many of the most recent complete quarters get a variance analysis on each run.
-VARIANCE_QUARTERS = int(os.environ.get("MLCOST_VARIANCE_QUARTERS", "4"))
 
 
 @dg.asset(
@@ -60,5 +58,5 @@ def quarterly_variance(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     return dg.MaterializeResult(metadata={"quarters": dg.MetadataValue.json(outcomes)})
 
 
-ASSETS = [forecast_snapshots, quarterly_variance]
+ASSETS = [forecast_snapshots, forecast_locks, quarterly_variance]
 CHECKS: list = []

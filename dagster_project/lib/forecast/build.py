@@ -1,0 +1,147 @@
+"""``build_forecasts``: one forecast run from the mart to a stored snapshot."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from dagster_project.lib.calendar import month_start, utcnow
+from dagster_project.lib.warehouse import table_exists
+
+from . import config
+from .config import BASELINE, DEFAULT_HORIZON, LEVEL_KEYS, METHOD, SEGMENT_LEVEL, ForecastConfig
+from .hierarchy import reconcile, reference_prices
+from .history import History, check_history, default_as_of, level_series, load_history
+from .models import SeriesForecast
+from .scenarios import Scenario, apply_scenario, normalise_scenarios
+from .series import forecast_all
+from .snapshots import (
+    ForecastResult,
+    ensure_schema,
+    existing_series_count,
+    params_json,
+    record_run,
+    snapshot_id,
+    write_snapshot,
+)
+from .values import ValueFrame, metrics_frame
+
+
+def build_forecasts(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of_month: date | None = None,
+    horizon: int = DEFAULT_HORIZON,
+    scenarios: Iterable[Scenario | Mapping[str, Any]] | None = None,
+    context: str = "build",
+    n_jobs: int | None = None,
+) -> ForecastResult:
+    """Forecast monthly effective cost from actuals up to ``as_of_month`` into a snapshot.
+
+    ``as_of_month`` defaults to the last closed month present in ``marts.fct_costs_monthly``.
+    Returns the snapshot id with status ``created`` (new snapshot written), ``reused`` (the
+    same inputs were already forecast) or ``skipped`` (with ``reason``; nothing raised).
+    ``n_jobs`` (default ``MLCOST_FORECAST_JOBS`` or 1) only changes speed, never results.
+    """
+    n_jobs = config.N_JOBS if n_jobs is None else max(1, n_jobs)
+    if horizon < 1:
+        raise ValueError("horizon must be >= 1")
+    t0 = time.perf_counter()
+    started = utcnow()
+    run_id = uuid.uuid4().hex
+    scen = normalise_scenarios(scenarios)
+    ensure_schema(con)
+    requested = month_start(as_of_month) if as_of_month else None
+
+    def done(result: ForecastResult) -> ForecastResult:
+        return record_run(con, run_id=run_id, started=started, t0=t0, context=context,
+                          requested=requested, result=result, horizon=horizon)
+
+    if not table_exists(con, "marts", "fct_costs_monthly"):
+        return done(ForecastResult("skipped", None, None, "marts.fct_costs_monthly not found"))
+    as_of = requested
+    if as_of is None:
+        as_of, reason = default_as_of(con)
+        if as_of is None:
+            return done(ForecastResult("skipped", None, None, reason))
+    reason = check_history(con, as_of)
+    if reason:
+        return done(ForecastResult("skipped", None, as_of, reason))
+
+    cfg = ForecastConfig(as_of=as_of, horizon=horizon, n_jobs=n_jobs)
+    hist = load_history(con, as_of)
+    text, params_hash = params_json(horizon, scen)
+    snapshot = snapshot_id(as_of, params_hash, hist.fingerprint)
+    names = [BASELINE] + [s.name for s in scen]
+    n_existing = existing_series_count(con, snapshot)
+    if n_existing is not None:
+        return done(ForecastResult("reused", snapshot, as_of, None, n_series=n_existing,
+                                   scenarios=names))
+
+    fc = forecast_all(level_series(hist), cfg.horizon, cfg.n_jobs)
+    values = _values(cfg, hist, fc, scen)
+    result = ForecastResult("created", snapshot, as_of, None, n_series=len(fc),
+                            scenarios=names, models=dict(Counter(f.model for f in fc.values())))
+    snapshot_row = [
+        snapshot, utcnow(), as_of, hist.months[0], horizon, METHOD, params_hash,
+        hist.fingerprint, text, ",".join(hist.currencies), len(fc), len(hist.segments),
+    ]
+    try:
+        write_snapshot(con, snapshot_row, values.frame(), metrics_frame(fc))
+    except duckdb.ConstraintException:
+        # a concurrent run wrote the same snapshot first: identical inputs, so reuse it
+        if existing_series_count(con, snapshot) is None:
+            raise
+        result.status = "reused"
+    return done(result)
+
+
+def _values(
+    cfg: ForecastConfig,
+    hist: History,
+    fc: dict[tuple[str, tuple], SeriesForecast],
+    scenarios: list[Scenario],
+) -> ValueFrame:
+    """Baseline rows (reconciled levels, allocated segments) and each scenario's rows."""
+    reconciled, seg_pts = reconcile(hist, fc)
+    prices = reference_prices(hist)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        seg_qty = np.where(np.isfinite(prices)[:, None], seg_pts / prices[:, None], np.nan)
+    out = ValueFrame(cfg.months)
+    out.add_level(BASELINE, fc, reconciled)
+    for i, seg in enumerate(hist.segments):
+        out.add(BASELINE, SEGMENT_LEVEL, seg, "allocation", seg_pts[i], qty=seg_qty[i])
+
+    n_base = len(hist.segments)
+    for s in scenarios:
+        segs, pts, q = apply_scenario(s, hist.segments, seg_pts, seg_qty, cfg.months)
+        delta = pts.copy()
+        delta[:n_base] -= seg_pts
+        shifts = {}
+        for level, keyvals in fc:
+            keys = LEVEL_KEYS[level]
+            members = [i for i, sg in enumerate(segs) if tuple(sg[c] for c in keys) == keyvals]
+            shifts[(level, keyvals)] = (
+                delta[members].sum(axis=0) if members else np.zeros(cfg.horizon)
+            )
+        out.add_level(s.name, fc, reconciled, shifts)
+        # launches may introduce new teams / team x workload / team x model series
+        for level, keys in LEVEL_KEYS.items():
+            extra: dict[tuple, np.ndarray] = {}
+            for i in range(n_base, len(segs)):
+                kv = tuple(segs[i][c] for c in keys)
+                if (level, kv) not in fc:
+                    extra[kv] = extra.get(kv, np.zeros(cfg.horizon)) + pts[i]
+            for kv, p in extra.items():
+                out.add(s.name, level, dict(zip(keys, kv, strict=True)), "scenario", p)
+        for i, seg in enumerate(segs):
+            out.add(s.name, SEGMENT_LEVEL, seg, "allocation" if i < n_base else "scenario",
+                    pts[i], qty=q[i])
+    return out

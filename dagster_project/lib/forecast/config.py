@@ -1,0 +1,57 @@
+"""Forecast settings: the method's constants and the per-run configuration object."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from dataclasses import dataclass
+from datetime import date
+
+from dagster_project.lib.calendar import add_months
+
+# statsforecast itself is imported lazily (it takes seconds); its version is part of METHOD.
+METHOD = f"mlcost-forecast/v1 statsforecast-{importlib.metadata.version('statsforecast')}"
+MIN_HISTORY_MONTHS = 3
+DEFAULT_HORIZON = 6
+BACKTEST_HORIZON = 3
+BACKTEST_WINDOWS = 3
+MIN_TRAIN_MONTHS = 6
+SEASON_LENGTH = 12
+SEASONAL_STRENGTH_MIN = 0.6
+RECENT_MONTHS = 3
+IPF_ITERATIONS = 100
+# Worker processes for the per-series model fits (fork, Linux); 1 = in-process.
+N_JOBS = max(1, int(os.environ.get("MLCOST_FORECAST_JOBS", "1") or 1))
+PARALLEL_MIN_SERIES = 60
+INTERVAL_LEVELS = (80, 95)
+CANDIDATE_MODELS = ("Naive", "Drift", "AutoETS", "Theta", "SeasonalNaive", "SeasonalETS")
+
+LEVELS = ("total", "team", "team_workload", "team_model")
+SEGMENT_LEVEL = "segment"
+BASELINE = "baseline"
+# Key columns of each forecast level, and of a segment (the finest grain, allocated).
+LEVEL_KEYS: dict[str, tuple[str, ...]] = {
+    "total": (),
+    "team": ("team",),
+    "team_workload": ("team", "workload"),
+    "team_model": ("team", "ml_model"),
+}
+SEGMENT_KEYS = ("team", "workload", "ml_model", "provider", "service_name", "pricing_unit")
+
+
+@dataclass(frozen=True)
+class ForecastConfig:
+    """What one forecast run is about: carried through the stages instead of loose arguments."""
+
+    as_of: date
+    horizon: int = DEFAULT_HORIZON
+    n_jobs: int = 1
+
+    def __post_init__(self) -> None:
+        if self.horizon < 1:
+            raise ValueError("horizon must be >= 1")
+
+    @property
+    def months(self) -> list[date]:
+        """The forecast months: the ``horizon`` months after the as-of month."""
+        return [add_months(self.as_of, k) for k in range(1, self.horizon + 1)]
