@@ -1,15 +1,10 @@
-"""Forecast snapshots and quarterly variance (Python assets over the cost mart)."""
-
-import os
+"""Forecast snapshots (Python asset over the cost mart)."""
 
 import dagster as dg
 
 from dagster_project.defs.resources import WarehouseResource
 
 MONTHLY_COSTS = dg.AssetKey(["marts", "fct_costs_monthly"])
-BUDGETS = dg.AssetKey(["raw", "budgets"])
-# How many of the most recent complete quarters get a variance analysis on each run.
-VARIANCE_QUARTERS = int(os.environ.get("MLCOST_VARIANCE_QUARTERS", "4"))
 
 
 @dg.asset(
@@ -35,30 +30,5 @@ def forecast_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     })
 
 
-@dg.asset(
-    key=["variance", "quarterly_variance"],
-    group_name="variance",
-    deps=[forecast_snapshots, MONTHLY_COSTS, BUDGETS],
-    kinds={"python", "duckdb"},
-    pool="duckdb_warehouse",
-    description="Actual vs locked forecast vs budget per quarter, decomposed into volume, mix "
-                "and price effects.",
-)
-def quarterly_variance(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    from dagster_project.lib.variance import complete_quarters, compute_quarterly_variance
-
-    outcomes = {}
-    with warehouse.connection() as con:
-        quarters = complete_quarters(con)[-VARIANCE_QUARTERS:]
-        for quarter in quarters:
-            res = compute_quarterly_variance(con, quarter)
-            outcomes[quarter] = {"status": res.status, "reason": res.reason or ""}
-            if res.status == "skipped":
-                context.log.warning("variance %s skipped: %s", quarter, res.reason)
-    if not quarters:
-        context.log.warning("variance skipped: no complete quarter in the data")
-    return dg.MaterializeResult(metadata={"quarters": dg.MetadataValue.json(outcomes)})
-
-
-ASSETS = [forecast_snapshots, quarterly_variance]
+ASSETS = [forecast_snapshots]
 CHECKS: list = []
