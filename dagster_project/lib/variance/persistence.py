@@ -88,6 +88,13 @@ _DDL = (
 )
 
 
+def read_frame(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> pl.DataFrame:
+    """Query result as a polars frame (through Arrow). DuckDB refuses a relation while an
+    earlier ``execute()`` result is unread (e.g. after ``fetchone``): finish that one first."""
+    con.complete()
+    return con.sql(sql, params=params).pl()
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for ddl in _DDL:
         con.execute(ddl)
@@ -115,11 +122,12 @@ def incomplete_reason(
     month has not closed or has no actuals). The verdict is the model's; this only explains."""
     if not table_exists(con, "marts", "dim_calendar"):
         return "marts.dim_calendar not found (the dbt marts have not been built)"
-    cal = con.execute(
+    cal = read_frame(
+        con,
         "SELECT month, has_cost_data, is_quarter_complete, closed_through_month "
         "FROM marts.dim_calendar WHERE quarter = ? ORDER BY month",
         [quarter],
-    ).pl()
+    )
     if cal.height and cal["is_quarter_complete"][0]:
         return None
     closed = con.execute("SELECT max(closed_through_month) FROM marts.dim_calendar").fetchone()
@@ -180,7 +188,7 @@ def read_segments(
 ) -> pl.DataFrame:
     """Actual and plan cost and quantity per segment of [start, end) (null: no such side)."""
     params = {"start": start, "end": end, "snapshot": snapshot_id, "scenario": scenario}
-    return con.execute(_SEGMENTS_SQL, params).pl()
+    return read_frame(con, _SEGMENTS_SQL, params)
 
 
 def plan_months(
@@ -228,10 +236,11 @@ def budgets_for_quarter(
     (which keeps the latest delivery of each quarter and team)."""
     if not table_exists(con, "marts", "fct_budgets"):
         return {}, [], ["marts.fct_budgets not found"]
-    df = con.execute(
+    df = read_frame(
+        con,
         "SELECT team, budget_amount, currency FROM marts.fct_budgets WHERE fiscal_quarter = ?",
         [quarter],
-    ).pl()
+    )
     budgets = {
         r["team"]: Decimal(r["budget_amount"])
         for r in df.group_by("team").agg(pl.col("budget_amount").sum()).iter_rows(named=True)
@@ -261,13 +270,13 @@ def months_outside_band(
 ) -> dict[tuple[str, tuple], int]:
     """Per roll-up (level, key values): months whose actual lies outside the 80% band."""
     actual: dict[tuple[str, tuple, date], Decimal] = {}
-    monthly = con.execute(_ACTUAL_MONTHLY_SQL, [start, end]).pl()
+    monthly = read_frame(con, _ACTUAL_MONTHLY_SQL, [start, end])
     for r in monthly.iter_rows(named=True):
         for level, keys in level_keys.items():
             k = (level, tuple(r[c] for c in keys), r["month"])
             actual[k] = actual.get(k, Decimal(0)) + Decimal(r["cost"])
     out: dict[tuple[str, tuple], int] = {}
-    bands = con.execute(_BANDS_SQL, [snapshot_id, scenario, start, end]).pl()
+    bands = read_frame(con, _BANDS_SQL, [snapshot_id, scenario, start, end])
     for r in bands.iter_rows(named=True):
         lk = (r["level"], tuple(r[c] for c in level_keys[r["level"]]))
         a = actual.get((*lk, r["month"]), Decimal(0))
@@ -334,9 +343,10 @@ def latest_run(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str, Any] |
     """Most recent variance run of ``quarter`` (status, reason, ...) or None."""
     if not table_exists(con, "variance", "variance_runs"):
         return None
-    df = con.execute(
+    df = read_frame(
+        con,
         "SELECT run_id, started_at, status, snapshot_id, reason FROM variance.variance_runs "
         "WHERE quarter = ? ORDER BY started_at DESC LIMIT 1",
         [quarter],
-    ).pl()
+    )
     return df.row(0, named=True) if df.height else None
