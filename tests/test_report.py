@@ -17,8 +17,10 @@ from dagster_project.lib.report import export_evidence_sources, render_quarterly
 from dagster_project.lib.report import formatting as fmt
 
 try:
+    import planning_marts
     from test_forecast import make_db
 except ImportError:  # pragma: no cover - tests/ imported as a package
+    from tests import planning_marts
     from tests.test_forecast import make_db
 
 HOSTILE = "<script>alert(\"x\")</script> \"'&"
@@ -47,6 +49,8 @@ def warehouse():
              Decimal("99.25"), "Stop <b>now</b>"),
         ],
     )
+    planning_marts.build(con)
+    fc.ensure_locked_forecast(con, "2025Q3")  # forecasting locks, variance reads the lock
     assert var.compute_quarterly_variance(con, "2025Q3").status == "ok"
     fc.build_forecasts(con, as_of_month=fc.parse_quarter("2025Q4")[2])  # latest outlook
     yield con
@@ -210,8 +214,9 @@ def test_evidence_source_queries_run_against_exports(warehouse, tmp_path, monkey
 
 def test_report_and_exports_on_a_read_only_warehouse(tmp_path):
     db = tmp_path / "warehouse.duckdb"
-    con = make_db(duckdb.connect(str(db)))
-    var.compute_quarterly_variance(con, "2025Q3")
+    con = planning_marts.build(make_db(duckdb.connect(str(db))))
+    fc.ensure_locked_forecast(con, "2025Q3")
+    assert var.compute_quarterly_variance(con, "2025Q3").status == "ok"
     con.close()
     ro = duckdb.connect(str(db), read_only=True)
     html = render_quarterly_report(ro, "2025Q3", tmp_path / "r").read_text()
@@ -222,8 +227,10 @@ def test_report_and_exports_on_a_read_only_warehouse(tmp_path):
 
 def test_report_without_forecast_still_compares_with_budget(tmp_path):
     con = make_db(duckdb.connect())
-    con.execute("INSERT INTO raw.budgets VALUES ('2024Q1', 'recsys', '1,000.00', 'USD')")
-    res = var.compute_quarterly_variance(con, "2024Q1")  # no history before 2024-01
+    con.execute("INSERT INTO raw.budgets VALUES ('2024Q1', 'recsys', '1000.00', 'USD')")
+    planning_marts.build(con)
+    assert fc.ensure_locked_forecast(con, "2024Q1") is None  # no history before 2024-01
+    res = var.compute_quarterly_variance(con, "2024Q1")
     assert res.status == "skipped" and "no locked forecast" in res.reason
     actual = _sum(con, "SELECT sum(effective_cost) FROM marts.fct_costs_monthly "
                   "WHERE team = 'recsys' AND billing_month < DATE '2024-04-01'")
