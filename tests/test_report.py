@@ -95,6 +95,13 @@ def test_report_renders_escaped_and_self_contained(warehouse, tmp_path):
     assert html.count("<svg") == 2 and "<polygon" in html  # line chart band + waterfall
     assert "$1,334" in html and "$1,234.50" in html  # idle waste total and top finding
     assert "rpt_attribution_coverage does not exist" in html
+    # months in the band out of the quarter's months with data (marts.dim_calendar)
+    outside = warehouse.execute(
+        "SELECT months_outside_80 FROM variance.quarterly_variance "
+        "WHERE quarter = '2025Q3' AND level = 'total'").fetchone()[0]
+    assert f"{3 - outside} of 3 months inside the 80% band" in html
+    # freshness: the data's first and last month come from the calendar model
+    assert "Jan 2024" in html and "Dec 2025" in html
 
 
 def test_report_for_a_skipped_quarter(warehouse, tmp_path):
@@ -108,6 +115,20 @@ def test_report_for_a_skipped_quarter(warehouse, tmp_path):
 def test_report_without_any_tables(tmp_path):
     html = render_quarterly_report(duckdb.connect(), "2025Q1", tmp_path).read_text()
     assert "marts.fct_costs_monthly does not exist" in html
+
+
+def test_headline_counts_the_months_dim_calendar_has(warehouse, tmp_path):
+    """The "N of M months" card takes M from marts.dim_calendar, not a hard-coded 3."""
+    warehouse.execute("CREATE TABLE calendar_backup AS SELECT * FROM marts.dim_calendar")
+    try:
+        warehouse.execute("UPDATE marts.dim_calendar SET months_in_quarter_with_data = 2 "
+                          "WHERE quarter = '2025Q3'")
+        html = render_quarterly_report(warehouse, "2025Q3", tmp_path).read_text()
+    finally:
+        warehouse.execute("DELETE FROM marts.dim_calendar")
+        warehouse.execute("INSERT INTO marts.dim_calendar SELECT * FROM calendar_backup")
+        warehouse.execute("DROP TABLE calendar_backup")
+    assert "of 2 months inside the 80% band" in html
     with pytest.raises(ValueError):
         render_quarterly_report(duckdb.connect(), "2025-1", tmp_path)
 
