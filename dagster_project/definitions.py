@@ -14,10 +14,11 @@ from dagster_project.defs.ingest import sensors as ingest_sensors
 from dagster_project.defs.ingest.assets import ingest_landed_exports
 from dagster_project.defs.reports import assets as report_assets
 from dagster_project.defs.resources import build_resources
+from dagster_project.defs.variance import assets as variance_assets
 
 defs = dg.Definitions(
     assets=[ingest_landed_exports, *dbt_assets.ASSETS, *forecast_assets.ASSETS,
-            *report_assets.ASSETS],
+            *variance_assets.ASSETS, *report_assets.ASSETS],
     asset_checks=[*ingest_checks.CHECKS, *dbt_checks.CHECKS, *forecast_assets.CHECKS],
     jobs=jobs.JOBS,
     schedules=schedules.SCHEDULES,

@@ -14,6 +14,8 @@ import pytest
 from dagster_project.lib import calendar
 from dagster_project.lib import forecast as fc
 
+from . import planning_marts
+
 START = date(2024, 1, 1)
 
 # (team, workload, ml_model, provider, service_name, pricing_unit, unit price)
@@ -385,6 +387,7 @@ def test_quarter_locks_are_an_asset_of_the_forecast_stage(tmp_path, monkeypatch)
     path = tmp_path / "wh.duckdb"
     with duckdb.connect(str(path)) as c:
         make_db(c)  # actuals 2024-01 .. 2025-12
+        planning_marts.build(c, as_of="2026-01-15")  # the complete-quarter rule is dbt's
     monkeypatch.setattr(calendar, "_today", lambda: date(2026, 1, 15))
     monkeypatch.setattr(lock_defs, "VARIANCE_QUARTERS", 2)
     res = dg.materialize([lock_defs.forecast_locks],

@@ -17,8 +17,10 @@ from dagster_project.lib.report import export_evidence_sources, render_quarterly
 from dagster_project.lib.report import formatting as fmt
 
 try:
+    import planning_marts
     from test_forecast import make_db
 except ImportError:  # pragma: no cover - tests/ imported as a package
+    from tests import planning_marts
     from tests.test_forecast import make_db
 
 HOSTILE = "<script>alert(\"x\")</script> \"'&"
@@ -47,6 +49,8 @@ def warehouse():
              Decimal("99.25"), "Stop <b>now</b>"),
         ],
     )
+    planning_marts.build(con)
+    fc.ensure_locked_forecast(con, "2025Q3")  # forecasting locks, variance reads the lock
     assert var.compute_quarterly_variance(con, "2025Q3").status == "ok"
     fc.build_forecasts(con, as_of_month=fc.parse_quarter("2025Q4")[2])  # latest outlook
     yield con
@@ -91,6 +95,13 @@ def test_report_renders_escaped_and_self_contained(warehouse, tmp_path):
     assert html.count("<svg") == 2 and "<polygon" in html  # line chart band + waterfall
     assert "$1,334" in html and "$1,234.50" in html  # idle waste total and top finding
     assert "rpt_attribution_coverage does not exist" in html
+    # months in the band out of the quarter's months with data (marts.dim_calendar)
+    outside = warehouse.execute(
+        "SELECT months_outside_80 FROM variance.quarterly_variance "
+        "WHERE quarter = '2025Q3' AND level = 'total'").fetchone()[0]
+    assert f"{3 - outside} of 3 months inside the 80% band" in html
+    # freshness: the data's first and last month come from the calendar model
+    assert "Jan 2024" in html and "Dec 2025" in html
 
 
 def test_report_for_a_skipped_quarter(warehouse, tmp_path):
@@ -104,6 +115,20 @@ def test_report_for_a_skipped_quarter(warehouse, tmp_path):
 def test_report_without_any_tables(tmp_path):
     html = render_quarterly_report(duckdb.connect(), "2025Q1", tmp_path).read_text()
     assert "marts.fct_costs_monthly does not exist" in html
+
+
+def test_headline_counts_the_months_dim_calendar_has(warehouse, tmp_path):
+    """The "N of M months" card takes M from marts.dim_calendar, not a hard-coded 3."""
+    warehouse.execute("CREATE TABLE calendar_backup AS SELECT * FROM marts.dim_calendar")
+    try:
+        warehouse.execute("UPDATE marts.dim_calendar SET months_in_quarter_with_data = 2 "
+                          "WHERE quarter = '2025Q3'")
+        html = render_quarterly_report(warehouse, "2025Q3", tmp_path).read_text()
+    finally:
+        warehouse.execute("DELETE FROM marts.dim_calendar")
+        warehouse.execute("INSERT INTO marts.dim_calendar SELECT * FROM calendar_backup")
+        warehouse.execute("DROP TABLE calendar_backup")
+    assert "of 2 months inside the 80% band" in html
     with pytest.raises(ValueError):
         render_quarterly_report(duckdb.connect(), "2025-1", tmp_path)
 
@@ -210,8 +235,9 @@ def test_evidence_source_queries_run_against_exports(warehouse, tmp_path, monkey
 
 def test_report_and_exports_on_a_read_only_warehouse(tmp_path):
     db = tmp_path / "warehouse.duckdb"
-    con = make_db(duckdb.connect(str(db)))
-    var.compute_quarterly_variance(con, "2025Q3")
+    con = planning_marts.build(make_db(duckdb.connect(str(db))))
+    fc.ensure_locked_forecast(con, "2025Q3")
+    assert var.compute_quarterly_variance(con, "2025Q3").status == "ok"
     con.close()
     ro = duckdb.connect(str(db), read_only=True)
     html = render_quarterly_report(ro, "2025Q3", tmp_path / "r").read_text()
@@ -222,8 +248,10 @@ def test_report_and_exports_on_a_read_only_warehouse(tmp_path):
 
 def test_report_without_forecast_still_compares_with_budget(tmp_path):
     con = make_db(duckdb.connect())
-    con.execute("INSERT INTO raw.budgets VALUES ('2024Q1', 'recsys', '1,000.00', 'USD')")
-    res = var.compute_quarterly_variance(con, "2024Q1")  # no history before 2024-01
+    con.execute("INSERT INTO raw.budgets VALUES ('2024Q1', 'recsys', '1000.00', 'USD')")
+    planning_marts.build(con)
+    assert fc.ensure_locked_forecast(con, "2024Q1") is None  # no history before 2024-01
+    res = var.compute_quarterly_variance(con, "2024Q1")
     assert res.status == "skipped" and "no locked forecast" in res.reason
     actual = _sum(con, "SELECT sum(effective_cost) FROM marts.fct_costs_monthly "
                   "WHERE team = 'recsys' AND billing_month < DATE '2024-04-01'")

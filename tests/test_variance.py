@@ -13,8 +13,10 @@ from dagster_project.lib import forecast as fc
 from dagster_project.lib import variance as var
 
 try:  # the synthetic data set lives next to the forecast tests
+    import planning_marts
     from test_forecast import make_db
 except ImportError:  # pragma: no cover - tests/ imported as a package
+    from tests import planning_marts
     from tests.test_forecast import make_db
 
 D = Decimal
@@ -106,8 +108,9 @@ def _hand_db() -> duckdb.DuckDBPyConnection:
                     [f"{prov}/{svc}", prov, svc, unit, m, pc / 3,
                      pq / 3 if pq is not None else None],
                 )
-    con.execute("INSERT INTO raw.budgets VALUES ('2025Q1', 'alpha', '500.00', 'USD')")
-    return con
+    con.execute("INSERT INTO raw.budgets (fiscal_quarter, team, budget_amount, currency) "
+                "VALUES ('2025Q1', 'alpha', '500.00', 'USD')")
+    return planning_marts.build(con)
 
 
 def test_stored_variance_matches_hand_example():
@@ -133,15 +136,19 @@ def test_stored_variance_matches_hand_example():
 
 @pytest.fixture
 def synth():
-    con = make_db(duckdb.connect())
+    con = planning_marts.build(make_db(duckdb.connect()))
     yield con
     con.close()
 
 
 def test_quarter_variance_on_synthetic_history(synth):
+    # variance reads the quarter's lock, never creates it (forecasting does)
+    unlocked = var.compute_quarterly_variance(synth, "2025Q3")
+    assert unlocked.status == "skipped" and "no locked forecast" in unlocked.reason
+    assert fc.locked_snapshot(synth, "2025Q3") is None
+    lock = fc.ensure_locked_forecast(synth, "2025Q3")
     res = var.compute_quarterly_variance(synth, "2025Q3")
     assert res.status == "ok", res.reason
-    lock = fc.locked_snapshot(synth, "2025Q3")
     assert res.snapshot_id == lock
     # every stored row: effects add up exactly to actual - forecast
     bad = synth.execute(
@@ -156,7 +163,7 @@ def test_quarter_variance_on_synthetic_history(synth):
         "+ price_effect + new_discontinued_effect + unquantified_effect <> total_variance"
     ).fetchall()[0][0]
     assert bad == 0
-    # totals tie out to the mart, the plan to the locked snapshot, budgets to raw.budgets
+    # totals tie out to the mart, the plan to the locked snapshot, budgets to the budgets file
     actual = synth.execute(
         "SELECT sum(effective_cost) FROM marts.fct_costs_monthly "
         "WHERE billing_month BETWEEN DATE '2025-07-01' AND DATE '2025-09-01'"
@@ -199,18 +206,40 @@ def test_quarter_variance_on_synthetic_history(synth):
     assert n == 1
 
 
-def test_complete_quarters(synth, monkeypatch):
+def test_complete_quarters(synth):
     assert var.complete_quarters(synth) == [f"{y}Q{q}" for y in (2024, 2025) for q in range(1, 5)]
-    monkeypatch.setattr(calendar, "_today", lambda: date(2025, 12, 20))
-    assert var.complete_quarters(synth)[-1] == "2025Q3"  # December has not closed
+    planning_marts.build(synth, as_of="2025-12-20")  # December has not closed
+    assert var.complete_quarters(synth)[-1] == "2025Q3"
+    reason = var.compute_quarterly_variance(synth, "2025Q4").reason
+    assert reason == "quarter 2025Q4 is incomplete: 2025-12 has not closed yet"
     assert var.complete_quarters(duckdb.connect()) == []
+
+
+def test_a_month_without_actuals_makes_its_quarter_incomplete(synth):
+    synth.execute("DELETE FROM marts.fct_costs_monthly WHERE billing_month = DATE '2024-05-01'")
+    planning_marts.build(synth)
+    cal = dict(synth.execute(
+        "SELECT month, has_cost_data FROM marts.dim_calendar WHERE quarter = '2024Q2'"
+    ).fetchall())
+    assert cal == {date(2024, 4, 1): True, date(2024, 5, 1): False, date(2024, 6, 1): True}
+    assert "2024Q2" not in var.complete_quarters(synth)
+    assert "2024Q1" in var.complete_quarters(synth) and "2024Q3" in var.complete_quarters(synth)
+    res = var.compute_quarterly_variance(synth, "2024Q2")
+    assert res.reason == "quarter 2024Q2 is incomplete: no actuals for 2024-05"
+    bounds = synth.execute(
+        "SELECT DISTINCT data_first_month, data_last_month, months_in_quarter_with_data "
+        "FROM marts.dim_calendar WHERE quarter = '2024Q2'"
+    ).fetchall()
+    assert bounds == [(date(2024, 1, 1), date(2025, 12, 1), 2)]
 
 
 def test_skips_are_recorded(synth):
     incomplete = var.compute_quarterly_variance(synth, "2026Q1")
     assert incomplete.status == "skipped" and "incomplete" in incomplete.reason
+    assert fc.ensure_locked_forecast(synth, "2024Q1") is None  # no history before it
     no_history = var.compute_quarterly_variance(synth, "2024Q1")
-    assert no_history.status == "skipped" and "no locked forecast" in no_history.reason
+    assert no_history.status == "skipped" and "no locked forecast: " in no_history.reason
+    fc.ensure_locked_forecast(synth, "2025Q2")
     no_budget = var.compute_quarterly_variance(synth, "2025Q2")
     assert no_budget.status == "partial" and "no budget" in no_budget.reason
     budget = synth.execute(
@@ -229,13 +258,18 @@ def test_skips_are_recorded(synth):
 
 def test_budget_latest_delivery_wins():
     con = make_db(duckdb.connect(), budgets=False)
-    con.execute("ALTER TABLE raw.budgets ADD COLUMN _loaded_at TIMESTAMP")
+    planning_marts.build(con)  # adds the lineage columns ingest writes
     con.execute(
-        "INSERT INTO raw.budgets VALUES "
-        "('2025Q3', 'recsys', '100000.00', 'USD', TIMESTAMP '2025-06-01 00:00:00'), "
-        "('2025Q3', 'recsys', '1,250.50', 'USD', TIMESTAMP '2025-06-15 00:00:00'), "
-        "('2025Q3', 'vision', 'n/a', 'USD', TIMESTAMP '2025-06-15 00:00:00')"
+        "INSERT INTO raw.budgets (fiscal_quarter, team, budget_amount, currency, _loaded_at, "
+        "_file_id) VALUES "
+        "('2025Q3', 'recsys', '100000.00', 'usd', TIMESTAMP '2025-06-01 00:00:00', 'a'), "
+        "('2025Q3', 'recsys', '1250.50', 'usd', TIMESTAMP '2025-06-15 00:00:00', 'b'), "
+        "('2025Q3', 'vision', NULL, 'USD', TIMESTAMP '2025-06-15 00:00:00', 'b'), "
+        "('2025Q4', 'recsys', '7.00', 'USD', TIMESTAMP '2025-06-20 00:00:00', 'c')"
     )
+    planning_marts.build(con)
     budgets, currencies, notes = var.budgets_for_quarter(con, "2025Q3")
-    assert budgets == {"recsys": D("1250.50")} and currencies == ["USD"]
-    assert notes and "non-numeric" in notes[0]
+    assert budgets == {"recsys": D("1250.50")} and currencies == ["USD"] and notes == []
+    assert var.budgets_for_quarter(con, "2025Q4")[0] == {"recsys": D("7.00")}
+    assert var.budgets_for_quarter(duckdb.connect(), "2025Q3") == (
+        {}, [], ["marts.fct_budgets not found"])

@@ -17,27 +17,27 @@ def print_summary(warehouse: Path, reports_dir: Path, *, elapsed: float | None =
         if not table_exists(con, "marts", "fct_costs_monthly"):
             print("No cost mart yet: nothing to summarise.")
             return
-        row = con.execute(
-            """select max(billing_month) from marts.fct_costs_monthly
-               group by year(billing_month), quarter(billing_month)
-               having count(distinct billing_month) = 3
-               order by 1 desc limit 1"""
-        ).fetchone()
+        # The complete-quarter rule is dim_calendar's (all three months have data and closed).
+        row = None
+        if table_exists(con, "marts", "dim_calendar"):
+            row = con.execute(
+                """select quarter from marts.dim_calendar
+                   where is_quarter_complete order by quarter_start desc limit 1"""
+            ).fetchone()
         if not row:
             print("No complete quarter in the data yet.")
             return
-        last = row[0]
-        q = f"{last.year}Q{(last.month - 1) // 3 + 1}"
-        params = [last.year, (last.month - 1) // 3 + 1]
+        q = row[0]
+        params = [q]
         by_provider = con.execute(
             """select provider, billing_currency, sum(effective_cost), sum(billed_cost)
                from marts.fct_costs_monthly
-               where year(billing_month) = ? and quarter(billing_month) = ?
+               where billing_month in (select month from marts.dim_calendar where quarter = ?)
                group by all order by 3 desc""", params).fetchall()
         by_team = con.execute(
             """select team, billing_currency, sum(effective_cost), sum(billed_cost)
                from marts.fct_costs_monthly
-               where year(billing_month) = ? and quarter(billing_month) = ?
+               where billing_month in (select month from marts.dim_calendar where quarter = ?)
                group by all order by 3 desc""", params).fetchall()
     print(f"\nmlcost — last full quarter {q} (amortized = EffectiveCost, invoiced = BilledCost)")
     print(f"  {'provider':<20}{'cur':<5}{'amortized':>14}{'invoiced':>16}")

@@ -1,13 +1,10 @@
-"""Forecast snapshots, quarter locks (locks.py) and quarterly variance (Python assets over
-the cost mart)."""
+"""Forecast snapshots (Python asset over the cost mart); quarter locks are in locks.py."""
 
 import dagster as dg
 
 from dagster_project.defs.resources import WarehouseResource
 
-from .locks import MONTHLY_COSTS, VARIANCE_QUARTERS, forecast_locks
-
-BUDGETS = dg.AssetKey(["raw", "budgets"])
+from .locks import MONTHLY_COSTS, forecast_locks
 
 
 @dg.asset(
@@ -33,30 +30,5 @@ def forecast_snapshots(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     })
 
 
-@dg.asset(
-    key=["variance", "quarterly_variance"],
-    group_name="variance",
-    deps=[forecast_snapshots, MONTHLY_COSTS, BUDGETS],
-    kinds={"python", "duckdb"},
-    pool="duckdb_warehouse",
-    description="Actual vs locked forecast vs budget per quarter, decomposed into volume, mix "
-                "and price effects.",
-)
-def quarterly_variance(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    from dagster_project.lib.variance import complete_quarters, compute_quarterly_variance
-
-    outcomes = {}
-    with warehouse.connection() as con:
-        quarters = complete_quarters(con)[-VARIANCE_QUARTERS:]
-        for quarter in quarters:
-            res = compute_quarterly_variance(con, quarter)
-            outcomes[quarter] = {"status": res.status, "reason": res.reason or ""}
-            if res.status == "skipped":
-                context.log.warning("variance %s skipped: %s", quarter, res.reason)
-    if not quarters:
-        context.log.warning("variance skipped: no complete quarter in the data")
-    return dg.MaterializeResult(metadata={"quarters": dg.MetadataValue.json(outcomes)})
-
-
-ASSETS = [forecast_snapshots, forecast_locks, quarterly_variance]
+ASSETS = [forecast_snapshots, forecast_locks]
 CHECKS: list = []

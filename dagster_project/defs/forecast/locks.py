@@ -8,6 +8,8 @@ from dagster_project.defs.resources import WarehouseResource
 
 FORECAST_SNAPSHOTS = dg.AssetKey(["forecast", "forecast_snapshots"])
 MONTHLY_COSTS = dg.AssetKey(["marts", "fct_costs_monthly"])
+# Which quarters are complete is the calendar model's rule (marts.dim_calendar).
+CALENDAR = dg.AssetKey(["marts", "dim_calendar"])
 # How many of the most recent complete quarters are locked (and get a variance analysis).
 VARIANCE_QUARTERS = int(os.environ.get("MLCOST_VARIANCE_QUARTERS", "4"))
 
@@ -15,7 +17,7 @@ VARIANCE_QUARTERS = int(os.environ.get("MLCOST_VARIANCE_QUARTERS", "4"))
 @dg.asset(
     key=["forecast", "forecast_locks"],
     group_name="forecast",
-    deps=[FORECAST_SNAPSHOTS, MONTHLY_COSTS],
+    deps=[FORECAST_SNAPSHOTS, MONTHLY_COSTS, CALENDAR],
     kinds={"python", "statsforecast", "duckdb"},
     pool="duckdb_warehouse",
     description="The forecast locked as the plan of each of the last MLCOST_VARIANCE_QUARTERS "

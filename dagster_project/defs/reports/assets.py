@@ -3,8 +3,8 @@
 import dagster as dg
 
 from dagster_project import settings
-from dagster_project.defs.forecast.assets import quarterly_variance
 from dagster_project.defs.resources import WarehouseResource
+from dagster_project.defs.variance.assets import quarterly_variance
 
 
 @dg.asset(

@@ -11,37 +11,27 @@ Files (all under ``out_dir``; the Evidence sources expect ``<repo>/data/exports`
 * ``idle_waste.parquet``             -- ``marts.fct_idle_waste`` when it exists
 
 Money stays DECIMAL in the files. When a source table does not exist yet an empty file with the
-right columns is written (Evidence's ``npm run sources`` fails on a missing file), except for
-idle waste, whose file is empty with the assumed columns.
+right columns is written (Evidence's ``npm run sources`` fails on a missing file): for the dbt
+marts the columns the dbt project declares (``target/manifest.json``; VARCHAR where the model
+declares no type), for the forecast and variance tables their own schemas. Python never
+re-declares a mart's shape.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from functools import cache
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 
+from dagster_project import settings
 from dagster_project.lib import forecast as fc
 from dagster_project.lib import variance as var
 
 BATCH_ROWS = 250_000
-
-_COSTS_DDL = """
-CREATE TABLE IF NOT EXISTS marts.fct_costs_monthly (
-    billing_month DATE, provider VARCHAR, team VARCHAR, ml_model VARCHAR, workload VARCHAR,
-    service_category VARCHAR, service_name VARCHAR, pricing_unit VARCHAR,
-    billing_currency VARCHAR, billed_cost DECIMAL(38,24), effective_cost DECIMAL(38,24),
-    list_cost DECIMAL(38,24), pricing_quantity DECIMAL(38,24)
-)
-"""
-_WASTE_DDL = """
-CREATE TABLE IF NOT EXISTS marts.fct_idle_waste (
-    provider VARCHAR, resource_id VARCHAR, team VARCHAR, ml_model VARCHAR, waste_type VARCHAR,
-    wasted_cost DECIMAL(38,24), recommended_action VARCHAR
-)
-"""
 
 # Both forecast exports keep the latest snapshot and every locked one.
 # name -> (tables that must exist, query)
@@ -110,14 +100,35 @@ EXPORTS: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
 }
 
 
+# The exported dbt marts whose empty stand-in comes from the dbt manifest.
+_DBT_MARTS = ("fct_costs_monthly", "fct_idle_waste")
+
+
+@cache
+def _declared_columns(model: str) -> tuple[tuple[str, str], ...]:
+    """(column, type) of a dbt model as its yml declares them (VARCHAR when untyped)."""
+    manifest = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
+    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"]
+    node = next(n for n in nodes.values()
+                if n["resource_type"] == "model" and n["name"] == model)
+    return tuple((name, col.get("data_type") or "varchar")
+                 for name, col in node["columns"].items())
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _scratch() -> duckdb.DuckDBPyConnection:
     """In-memory database with empty tables of the expected shapes (for missing sources)."""
     con = duckdb.connect()
     fc.ensure_schema(con)
     var.ensure_schema(con)
     con.execute("CREATE SCHEMA IF NOT EXISTS marts")
-    con.execute(_COSTS_DDL)
-    con.execute(_WASTE_DDL)
+    for model in _DBT_MARTS:
+        # names and types come from the dbt project, not from user data
+        cols = ", ".join(f"{_ident(name)} {typ}" for name, typ in _declared_columns(model))
+        con.execute(f"CREATE TABLE marts.{model} ({cols})")
     return con
 
 

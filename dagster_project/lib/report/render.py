@@ -14,9 +14,11 @@ from typing import Any
 
 import duckdb
 import jinja2
+import polars as pl
 
 from dagster_project.lib import forecast as fc
 from dagster_project.lib import variance as var
+from dagster_project.lib.variance.persistence import read_frame
 
 from .charts import LineSeries, line_chart, waterfall_chart
 from .formatting import FILTERS, month_label
@@ -47,9 +49,25 @@ def _env() -> jinja2.Environment:
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict]:
-    cur = con.execute(sql, params or [])
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    """Query result as the template's row dicts (through a polars frame, via Arrow)."""
+    return read_frame(con, sql, params or []).to_dicts()
+
+
+def _calendar(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str, Any]:
+    """The quarter in ``marts.dim_calendar``, the one owner of "complete quarter" and of the
+    data's first/last and last closed month (all None before dbt built it)."""
+    out: dict[str, Any] = {"months_with_data": None, "is_complete": None, "first_month": None,
+                           "last_month": None, "closed_through": None}
+    if not fc.table_exists(con, "marts", "dim_calendar"):
+        return out
+    row = con.execute(
+        "SELECT max(months_in_quarter_with_data) FILTER (WHERE quarter = $q), "
+        "bool_or(is_quarter_complete) FILTER (WHERE quarter = $q), min(data_first_month), "
+        "max(data_last_month), max(closed_through_month) FROM marts.dim_calendar",
+        {"q": quarter},
+    ).fetchone()
+    out.update(zip(out, row, strict=True))
+    return out
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
@@ -185,41 +203,40 @@ def _waste_section(
     if not needed <= set(cols):
         missing = ", ".join(sorted(needed - set(cols)))
         return None, f"marts.fct_idle_waste lacks column(s) {missing}"
-    rows = _rows(con, "SELECT * FROM marts.fct_idle_waste")
+    df = read_frame(con, "SELECT * FROM marts.fct_idle_waste")
     date_col = next((c for c in WASTE_DATE_COLUMNS if c in cols), None)
     scope = "all rows of marts.fct_idle_waste (the table has no period column)"
     if date_col:
-        keep = set(months)
-        rows = [r for r in rows if r[date_col] is not None and fc.month_start(r[date_col]) in keep]
+        month = pl.col(date_col).dt.month_start().cast(pl.Date)
+        df = df.filter(pl.col(date_col).is_not_null() & month.is_in(list(months)))
         scope = f"rows of marts.fct_idle_waste with {date_col} in the quarter"
-    total = sum((Decimal(r["wasted_cost"] or 0) for r in rows), Decimal(0))
+    cost = pl.col("wasted_cost").fill_null(0)
+    total = Decimal(df["wasted_cost"].fill_null(0).sum() or 0)
 
     def group(key: str) -> list[dict]:
-        acc: dict[Any, dict] = {}
-        for r in rows:
-            g = acc.setdefault(r.get(key), {"name": r.get(key), "cost": Decimal(0), "n": 0})
-            g["cost"] += Decimal(r["wasted_cost"] or 0)
-            g["n"] += 1
-        return sorted(acc.values(), key=lambda g: g["cost"], reverse=True)
+        # first-seen order among equal costs, as the rows come (stable sorts throughout)
+        return (df.group_by(key, maintain_order=True)
+                .agg(cost.sum().alias("cost"), pl.len().alias("n"))
+                .rename({key: "name"})
+                .sort("cost", descending=True, maintain_order=True)
+                .to_dicts())
 
     shown = ("provider", "resource_id", "team", "ml_model", "waste_type", "wasted_cost",
              "recommended_action", "severity")
+    keys = ["provider", "resource_id", "team", "ml_model", "waste_type"]
     # one line per resource and waste type over the quarter (the mart has a row per month);
     # the action text of its costliest row
-    findings: dict[tuple, dict] = {}
-    for r in sorted(rows, key=lambda r: Decimal(r["wasted_cost"] or 0), reverse=True):
-        key = (r.get("provider"), r.get("resource_id"), r.get("team"), r.get("ml_model"),
-               r.get("waste_type"))
-        if key not in findings:
-            findings[key] = {k: r.get(k) for k in shown}
-            findings[key]["wasted_cost"] = Decimal(0)
-            findings[key]["rows"] = 0
-        findings[key]["wasted_cost"] += Decimal(r["wasted_cost"] or 0)
-        findings[key]["rows"] += 1
-    top = sorted(findings.values(), key=lambda f: f["wasted_cost"], reverse=True)[:TOP_N]
+    wide = df.with_columns([pl.lit(None).alias(c) for c in shown if c not in df.columns])
+    top = (wide.sort(cost, descending=True, maintain_order=True)
+           .group_by(keys, maintain_order=True)
+           .agg(*(pl.col(c).first() for c in shown if c not in keys and c != "wasted_cost"),
+                cost.sum().alias("wasted_cost"), pl.len().alias("rows"))
+           .sort("wasted_cost", descending=True, maintain_order=True)
+           .head(TOP_N).to_dicts())
+    rows = df.height
     return {
         "total": total,
-        "count": len(rows),
+        "count": rows,
         "by_type": group("waste_type"),
         "by_team": group("team")[:TOP_N],
         "top": top,
@@ -282,15 +299,14 @@ def _pct_of(part: Decimal | None, total: Decimal | None) -> Decimal | None:
     return (Decimal(part) * 100 / Decimal(total)).quantize(Decimal("0.1"))
 
 
-def _freshness(con: duckdb.DuckDBPyConnection) -> tuple[list[tuple[str, Any]], list[dict]]:
+def _freshness(
+    con: duckdb.DuckDBPyConnection, calendar: dict[str, Any]
+) -> tuple[list[tuple[str, Any]], list[dict]]:
     items: list[tuple[str, Any]] = []
     providers: list[dict] = []
-    rows = con.execute(
-        "SELECT max(billing_month), min(billing_month) FROM marts.fct_costs_monthly"
-    ).fetchall()
-    items.append(("Actuals through (billing month)", month_label(rows[0][0])))
-    items.append(("Actuals since", month_label(rows[0][1])))
-    items.append(("Last closed calendar month", month_label(fc.last_closed_month())))
+    items.append(("Actuals through (billing month)", month_label(calendar["last_month"])))
+    items.append(("Actuals since", month_label(calendar["first_month"])))
+    items.append(("Last closed calendar month", month_label(calendar["closed_through"])))
     if fc.table_exists(con, "meta", "deliveries"):
         try:
             providers = _rows(
@@ -344,6 +360,7 @@ def build_context(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str, Any
         "providers": [],
         "has_costs": fc.table_exists(con, "marts", "fct_costs_monthly"),
         "has_variance": False,
+        "calendar": _calendar(con, quarter),
     }
     skipped: list[dict[str, str]] = ctx["skipped"]
     if not ctx["has_costs"]:
@@ -433,7 +450,7 @@ def build_context(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str, Any
     ctx["coverage"], why = _coverage_section(con, months)
     if why:
         skipped.append({"area": "Attribution coverage", "reason": why})
-    ctx["freshness"], ctx["providers"] = _freshness(con)
+    ctx["freshness"], ctx["providers"] = _freshness(con, ctx["calendar"])
     return ctx
 
 

@@ -1,0 +1,15 @@
+{#- One row per month (column `month`, a date) from `first_col` to `last_col` of the one-row
+    relation `bounds` (both first days of months). No row when the bounds are null. -#}
+{% macro month_spine(bounds, first_col, last_col) -%}{{ return(adapter.dispatch('month_spine', 'mlcost')(bounds, first_col, last_col)) }}{%- endmacro %}
+{% macro default__month_spine(bounds, first_col, last_col) -%}
+select cast(generated as date) as month
+from (
+    select unnest(generate_series({{ first_col }}, {{ last_col }}, interval 1 month)) as generated
+    from {{ bounds }}
+) as series
+{%- endmacro %}
+{% macro bigquery__month_spine(bounds, first_col, last_col) -%}
+select month
+from {{ bounds }}
+cross join unnest(generate_date_array({{ first_col }}, {{ last_col }}, interval 1 month)) as month
+{%- endmacro %}
