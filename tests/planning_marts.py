@@ -21,7 +21,8 @@ from dagster_project import settings
 # (schema, model, materialization), in dependency order
 MODELS = (("staging", "stg_mlcost__budgets", "VIEW"), ("marts", "fct_budgets", "TABLE"),
           ("marts", "dim_calendar", "TABLE"))
-_LINEAGE = (("_billing_period", "DATE"), ("_loaded_at", "TIMESTAMP"), ("_file_id", "VARCHAR"))
+_LINEAGE = (("_billing_period", "DATE"), ("_loaded_at", "TIMESTAMP"), ("_file_id", "VARCHAR"),
+            ("_row_number", "BIGINT"))
 
 
 @cache

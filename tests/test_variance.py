@@ -265,11 +265,17 @@ def test_budget_latest_delivery_wins():
         "('2025Q3', 'recsys', '100000.00', 'usd', TIMESTAMP '2025-06-01 00:00:00', 'a'), "
         "('2025Q3', 'recsys', '1250.50', 'usd', TIMESTAMP '2025-06-15 00:00:00', 'b'), "
         "('2025Q3', 'vision', NULL, 'USD', TIMESTAMP '2025-06-15 00:00:00', 'b'), "
-        "('2025Q4', 'recsys', '7.00', 'USD', TIMESTAMP '2025-06-20 00:00:00', 'c')"
+        "('2025Q4', 'recsys', '7.00', 'USD', TIMESTAMP '2025-06-20 00:00:00', 'c'), "
+        # one delivery giving a team's quarter in two lines: they add up
+        "('2025Q4', 'vision', '300.25', 'USD', TIMESTAMP '2025-06-20 00:00:00', 'c'), "
+        "('2025Q4', 'vision', '99.75', 'USD', TIMESTAMP '2025-06-20 00:00:00', 'c'), "
+        # an older delivery of the same quarter does not count
+        "('2025Q4', 'vision', '5000', 'USD', TIMESTAMP '2025-06-01 00:00:00', 'a')"
     )
     planning_marts.build(con)
     budgets, currencies, notes = var.budgets_for_quarter(con, "2025Q3")
     assert budgets == {"recsys": D("1250.50")} and currencies == ["USD"] and notes == []
-    assert var.budgets_for_quarter(con, "2025Q4")[0] == {"recsys": D("7.00")}
+    assert var.budgets_for_quarter(con, "2025Q4")[0] == {"recsys": D("7.00"),
+                                                         "vision": D("400.00")}
     assert var.budgets_for_quarter(duckdb.connect(), "2025Q3") == (
         {}, [], ["marts.fct_budgets not found"])

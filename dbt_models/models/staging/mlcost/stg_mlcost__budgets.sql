@@ -1,31 +1,20 @@
-{#- Budgets are re-issued by finance; the latest load of a (quarter, team) wins. -#}
+{#- One row per landed budget line, renamed and typed. Which delivery counts (finance re-issues
+    budgets) is decided by fct_budgets, the only reader. -#}
 with source as (
     select * from {{ source('raw', 'budgets') }}
 ),
 
 renamed as (
     select
-        upper(fiscal_quarter) as fiscal_quarter,
+        upper(trim(fiscal_quarter)) as fiscal_quarter,
         _billing_period as quarter_start,
         team,
         {{ money('budget_amount') }} as budget_amount,
-        currency,
+        upper(trim(currency)) as currency,
         _loaded_at as loaded_at,
-        _file_id as file_id
+        _file_id as file_id,
+        _row_number as row_number
     from source
-),
-
-final as (
-    select * {{ star_except(['rn']) }}
-    from (
-        select
-            *,
-            row_number() over (
-                partition by fiscal_quarter, team order by loaded_at desc, file_id desc
-            ) as rn
-        from renamed
-    ) as ranked
-    where rn = 1
 )
 
-select * from final
+select * from renamed
