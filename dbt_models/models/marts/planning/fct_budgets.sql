@@ -9,12 +9,19 @@ with budgets as (
 ),
 
 deliveries as (
-    select distinct fiscal_quarter, team, file_id, loaded_at
+    select distinct
+        fiscal_quarter,
+        team,
+        file_id,
+        loaded_at
     from budgets
 ),
 
 latest_delivery as (
-    select fiscal_quarter, team, file_id
+    select
+        fiscal_quarter,
+        team,
+        file_id
     from (
         select
             *,
