@@ -36,10 +36,11 @@ def land_detected(con, path, det, spec, file_id, base, now, stage, shown, landin
             cast({spec.account_expr} as varchar) as _billing_account_id,
             {spec.period_expr} as _billing_period,
             cast({spec.provider_expr} as varchar) as _provider,
-            cast({spec.currency_expr} as varchar) as _currency
+            nullif(trim(cast({spec.currency_expr} as varchar)), '') as _currency
         from ({stage_sql})""",
         [file_id, now] + params,
     )
+    fill_blank_currency(con, spec, file_id)
     rows = validate_rows(con, path, det, spec, file_id)
     warnings = row_warnings(con, shown, det, spec, file_id)
     dataset_type = dataset_type_of(con, det, spec, file_id)
@@ -93,6 +94,32 @@ def land_detected(con, path, det, spec, file_id, base, now, stage, shown, landin
                        source_format=det.format_label, schema_version=det.schema_version,
                        dataset_type=dataset_type, rows=rows, slices=slice_dicts,
                        warnings=warnings)
+
+
+def fill_blank_currency(con, spec: FamilySpec, file_id: str) -> None:
+    """A row that costs nothing and has a blank currency takes its billing account's currency
+    from the same file (OCI writes zero-cost rows with an empty currency cell).
+
+    Only `_currency` is filled, the raw cell stays as delivered; staging reads the raw cell and
+    falls back to `_currency`. The account must have exactly one currency in the file (more is
+    refused by validation anyway). A blank currency on a row that costs something is not filled:
+    validation refuses the file, naming the row.
+    """
+    if not spec.is_billing or spec.billed_expr is None:
+        return
+    table = f"raw.{spec.raw_table}"
+    zero = (f"coalesce({spec.billed_expr}, 0) = 0 and "
+            f"coalesce({spec.effective_expr or spec.billed_expr}, 0) = 0")
+    con.execute(
+        f"""update {table} set _currency = fill._fill_currency
+        from (select _billing_account_id as _fill_account, min(_currency) as _fill_currency
+              from {table} where _file_id = ? and _currency is not null
+              group by _billing_account_id having count(distinct _currency) = 1) as fill
+        where {table}._file_id = ? and {table}._currency is null
+          and {table}._billing_account_id is not distinct from fill._fill_account
+          and ({zero})""",
+        [file_id, file_id],
+    )
 
 
 # Slices of one (provider, billing account, billing period) that two files may both hold

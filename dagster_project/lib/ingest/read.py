@@ -116,8 +116,13 @@ def _ndjson_select(det: Detection) -> tuple[str, list]:
     return sql, [text_paths, json_paths or ["$.__none__"]]
 
 
-def _tag_columns(det: Detection, spec: FamilySpec) -> list[tuple[str, str]]:
-    """(tag key, canonical column) for sources with one column per tag."""
+def tag_columns(det: Detection, spec: FamilySpec) -> list[tuple[str, str]]:
+    """(tag key, canonical column) for sources with one column per tag.
+
+    The key is the header's own text, never the canonical name: `resourceTags/user:Team` and
+    `resourceTags/user:team` are two tags (AWS keys are case-sensitive) although both columns
+    fold to `resource_tags_user_team` (the second is stored as `resource_tags_user_team__2`).
+    """
     if not spec.tag_prefix:
         return []
     out = []
@@ -127,7 +132,9 @@ def _tag_columns(det: Detection, spec: FamilySpec) -> list[tuple[str, str]]:
         if "/" in raw_name:  # CSV headers keep the real key: resourceTags/user:team
             key = raw_name.split("/", 1)[1]
         else:  # Athena names: resource_tags_user_team -> user:team
-            rest = snake[len(spec.tag_prefix):]
+            lowered = raw_name.lower()
+            rest = (raw_name[len(spec.tag_prefix):] if lowered.startswith(spec.tag_prefix)
+                    else snake[len(spec.tag_prefix):])
             prefix, _, tail = rest.partition("_")
             key = f"{prefix}:{tail}" if prefix in ("user", "aws") and tail else rest
         out.append((key, snake))
@@ -163,7 +170,11 @@ def stage_query(con, path: Path, det: Detection, spec: FamilySpec) -> tuple[str,
             select[0] = "s.* replace (" + ", ".join(
                 f"mlcost_pylit_to_json({quote_ident(c)}) as {quote_ident(c)}" for c in replaced
             ) + ")"
-    tag_cols = _tag_columns(det, spec)
+    # A header given twice verbatim is refused by validate.py; the first one is read until then.
+    tag_cols: list[tuple[str, str]] = []
+    for key, col in tag_columns(det, spec):
+        if key not in {k for k, _ in tag_cols}:
+            tag_cols.append((key, col))
     if tag_cols:
         entries = ", ".join(
             f"struct_pack(k := ?::varchar, v := {quote_ident(c)})" for _, c in tag_cols

@@ -10,7 +10,7 @@ from pathlib import Path
 from .detect import Detection
 from .errors import BadInputError
 from .families import MONEY, FamilySpec
-from .read import present_columns
+from .read import present_columns, tag_columns
 from .sql import quote_ident
 
 # A line item whose absolute amount reaches this (in its billing currency) is flagged, not
@@ -37,9 +37,12 @@ def validate_rows(con, path: Path, det: Detection, spec: FamilySpec, file_id: st
     table = spec.raw_table
     missing = [c for c in spec.required_columns if c not in present_columns(det)]
     if missing:
+        named = ", ".join(
+            f"{c} (`{HEADER_SPELLING[c]}`)" if c in HEADER_SPELLING and det.source_format == "csv"
+            else c for c in missing)
         raise BadInputError(
             path,
-            f"is missing mandatory column(s) {', '.join(missing)} for a {det.family} "
+            f"is missing mandatory column(s) {named} for a {det.family} "
             f"export (schema version {det.schema_version}).",
         )
     (rows,) = con.execute(
@@ -61,8 +64,8 @@ def validate_rows(con, path: Path, det: Detection, spec: FamilySpec, file_id: st
                     path, f"has an amount {bad[1]!r} outside the exact money range (at most 14 "
                     "integer digits): it cannot be stored without rounding.",
                     row=bad[0], column=col)
-            raise BadInputError(path, f"has a non-numeric amount {bad[1]!r}.",
-                                row=bad[0], column=col)
+            raise BadInputError(path, f"has a non-numeric amount {bad[1]!r}; expected a "
+                                "decimal number such as 12.50.", row=bad[0], column=col)
     for col in spec.date_columns:
         if col not in present_columns(det):
             continue
@@ -71,7 +74,8 @@ def validate_rows(con, path: Path, det: Detection, spec: FamilySpec, file_id: st
                          f"{q} is not null and mlcost_ts({q}) is null "
                          f"and mlcost_date({q}) is null", col)
         if bad:
-            raise BadInputError(path, f"has an unparseable date {bad[1]!r}.",
+            raise BadInputError(path, f"has an unparseable date {bad[1]!r}; expected a date "
+                                "or timestamp such as 2024-09-01T00:00:00Z.",
                                 row=bad[0], column=col)
     bad = _first_bad(con, table, file_id, "_billing_period is null")
     if bad:
@@ -81,6 +85,7 @@ def validate_rows(con, path: Path, det: Detection, spec: FamilySpec, file_id: st
         bad = _first_bad(con, table, file_id, "_billing_account_id is null")
         if bad:
             raise BadInputError(path, "has a row with no billing account id.", row=bad[0])
+        _check_currency_present(con, path, spec, file_id)
         # One billing account bills in one currency per period; two means concatenated or
         # corrupt exports, and the reconciliation (per currency) could not catch the mix-up.
         mixed = con.execute(
@@ -106,7 +111,80 @@ def validate_rows(con, path: Path, det: Detection, spec: FamilySpec, file_id: st
                 "currency.",
                 row=first_other,
             )
+    _check_header(path, det, spec)
     return rows
+
+
+# How the CSV exports write the mandatory columns, for messages (canonical names are ours).
+HEADER_SPELLING = {
+    "bill_payer_account_id": "bill/PayerAccountId",
+    "line_item_unblended_cost": "lineItem/UnblendedCost",
+    "line_item_line_item_type": "lineItem/LineItemType",
+    "line_item_usage_start_date": "lineItem/UsageStartDate",
+    "bill_billing_period_start_date": "bill/BillingPeriodStartDate",
+    "line_item_currency_code": "lineItem/CurrencyCode",
+    "cost_my_cost": "cost/myCost",
+    "line_item_interval_usage_start": "lineItem/intervalUsageStart",
+    "cost_currency_code": "cost/currencyCode",
+    "billed_cost": "BilledCost", "effective_cost": "EffectiveCost",
+    "billing_account_id": "BillingAccountId", "billing_currency": "BillingCurrency",
+    "billing_period_start": "BillingPeriodStart", "charge_period_start": "ChargePeriodStart",
+    "charge_category": "ChargeCategory", "provider_name": "ProviderName",
+    "meter_category": "MeterCategory", "charge_type": "ChargeType", "date": "Date",
+}
+
+
+def _currency_column(spec: FamilySpec) -> str:
+    """The raw column the family's currency comes from (the first one if it has several)."""
+    names = [c for c in spec.known_columns if c in spec.currency_expr]
+    return min(names, key=spec.currency_expr.index) if names else "currency"
+
+
+def _check_currency_present(con, path: Path, spec: FamilySpec, file_id: str) -> None:
+    """Every billing row has a currency once zero-cost rows were filled (land.py)."""
+    if spec.billed_expr is None:
+        return
+    bad = con.execute(
+        f"select _row_number, coalesce({spec.billed_expr}, 0) from raw.{spec.raw_table} "
+        "where _file_id = ? and _currency is null order by _row_number limit 1",
+        [file_id]).fetchone()
+    if not bad:
+        return
+    if bad[1] != 0:
+        problem = (f"has a cost row with a blank currency and a non-zero cost ({bad[1]:f}); "
+                   "expected its billing currency (e.g. USD). Only rows that cost nothing "
+                   "take their billing account's currency from the same file.")
+    else:
+        problem = ("has a zero-cost row with a blank currency and no other row of its billing "
+                   "account with a currency to take it from; expected a billing currency "
+                   "(e.g. USD).")
+    raise BadInputError(path, problem, row=bad[0], column=_currency_column(spec))
+
+
+def _check_header(path: Path, det: Detection, spec: FamilySpec) -> None:
+    """Header problems, checked last so that a more basic problem of the file is named first.
+
+    Headers that fold to one canonical name are only a problem when staging reads that name
+    (it could not tell which one is meant); two tag columns are two tags, and other extra
+    columns are kept side by side. A tag header given twice verbatim is ambiguous.
+    """
+    for first, later, snake in det.duplicates:
+        if snake in spec.known_columns and not (
+                spec.tag_prefix and snake.startswith(spec.tag_prefix)):
+            raise BadInputError(
+                path,
+                f"has duplicate column names: {first!r} and {later!r} (both read as "
+                f"{snake!r}); mlcost reads this column and cannot tell which one is meant.",
+                column=snake,
+            )
+    if det.nameless:
+        raise BadInputError(path, f"header column {det.nameless[0]} has no name; expected a "
+                            "column name in every header field.")
+    keys = [k for k, _ in tag_columns(det, spec)]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise BadInputError(path, f"has the tag column for key {repeated[0]!r} twice (the same "
+                            "header, verbatim); which value counts is ambiguous.")
 
 
 def _tags_braced(q: str, family: str) -> str:
