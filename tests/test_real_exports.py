@@ -183,6 +183,8 @@ REFUSED = [
     ("na_costs_and_bad_dates", cur_csv(lineItem__UnblendedCost={6: "N/A"},
                                        lineItem__UsageStartDate={2: "soon"}),
      "non-numeric amount 'N/A'", 6, "line_item_unblended_cost"),
+    ("tag_header_given_twice", cur_csv().replace(b"user:TEAM", b"user:team", 1),
+     "has the tag column for key 'user:team' twice (the same header, verbatim)", None, None),
     ("oci_blank_currency_on_a_cost_row", oci_gbp(blank_nonzero=True),
      "has a cost row with a blank currency and a non-zero cost", 8, "cost_currency_code"),
 ]

@@ -151,7 +151,8 @@ def _check_currency_present(con, path: Path, spec: FamilySpec, file_id: str) -> 
     if not bad:
         return
     if bad[1] != 0:
-        problem = (f"has a cost row with a blank currency and a non-zero cost ({bad[1]:f}); "
+        problem = (f"has a cost row with a blank currency and a non-zero cost "
+                   f"({bad[1].normalize():f}); "
                    "expected its billing currency (e.g. USD). Only rows that cost nothing "
                    "take their billing account's currency from the same file.")
     else:
