@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from dagster_project.lib.ingest.detect import to_snake
 from dagster_project.lib.ingest.loader import ingest_landing
 from dagster_project.lib.warehouse import connection
 from tests.conftest import run_dbt
@@ -272,6 +273,23 @@ def test_a_duplicate_of_a_column_staging_reads_is_still_refused_and_says_why(con
 # precedence, and a GBP OCI report with blank currencies passes FOCUS's BillingCurrency test.
 
 
+# CUR 2.0 writes tags as one map per row; `user_` becomes `user:` on the way to FOCUS.
+CUR2_CASE_TAGS = json.dumps({"user_Team": "recommendations", "user_team": "ml-platform",
+                             "user_cost-center": "a", "user_cost_center": "b"})
+
+
+def _cur2_case_tags() -> bytes:
+    """The real legacy CUR's rows as a CUR 2.0 export (snake_case columns, tags as one JSON
+    map) of another payer account, so that it does not supersede the legacy file."""
+    header, body = _read(CUR)
+    payer = header.index("bill/PayerAccountId")
+    body = [r + ["{}", "{}"] for r in body[:20]]
+    for r in body:
+        r[payer] = "999988887777"
+    body[0][-2] = CUR2_CASE_TAGS
+    return _csv([to_snake(h) for h in header] + ["resource_tags", "product"], body)
+
+
 def _azure_case_tags() -> bytes:
     with open(AZURE, newline="", encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
@@ -298,6 +316,7 @@ def built(tmp_path_factory) -> Path:
     landing = tmp / "landing"
     for folder, name, content in [
         ("aws", "cur.csv", cur_csv(tags={**CASE_VALUES, 3: list(HOSTILE.values())})),
+        ("aws_cur2", "cur2.csv", _cur2_case_tags()),
         ("oci", "oci.csv", oci_gbp()),
         ("azure", "azure.csv", _azure_case_tags()),
         ("gcp", "gcp.csv", _gcp_case_labels()),
@@ -307,7 +326,7 @@ def built(tmp_path_factory) -> Path:
     wh = tmp / "wh.duckdb"
     with connection(wh) as con:
         result = ingest_landing(con, landing, settle=0)
-    assert [o.status for o in result.outcomes] == ["loaded"] * 4, result.errors
+    assert [o.status for o in result.outcomes] == ["loaded"] * 5, result.errors
     res = run_dbt(wh, tmp / "target", ["build", "--select", "+focus_cost_and_usage",
                                        "+int_tag_sets_normalized"])
     assert res.success, res.output[-4000:]
@@ -326,6 +345,8 @@ def test_focus_tags_keep_case_distinct_keys_verbatim(built):
     assert {"user:Team": "fraud-detection", "user:team": "search-ranking"} in aws
     assert {"user:Team": "recommendations", "user:TEAM": "fraud-detection"} in aws
     assert {k.split("/", 1)[1]: v for k, v in HOSTILE.items()} in aws
+    assert {"user:Team": "recommendations", "user:team": "ml-platform",
+            "user:cost-center": "a", "user:cost_center": "b"} in aws
     assert any(t.get("Team") == "recommendations" and t.get("team") == "ml-platform"
                for t in _focus_tags(built, "azure"))
     assert any(t.get("Team") == "recommendations" and t.get("team") == "ml-platform"
