@@ -191,6 +191,17 @@ REFUSED = [
 ]
 
 
+def _gcp_bad_invoice_month() -> bytes:
+    header, body = _read(GOOD)
+    body[3][header.index("invoice.month")] = "Aug 2022"
+    return _csv(header, body)
+
+
+REFUSED.append(("gcp_unreadable_invoice_month", _gcp_bad_invoice_month(),
+                "billing period cannot be determined from 'Aug 2022'; expected a month as "
+                "YYYYMM", 4, "invoice_month"))
+
+
 @pytest.mark.parametrize("case,content,fragment,row,column", REFUSED, ids=[r[0] for r in REFUSED])
 def test_refused_with_the_real_problem_named(con, tmp_path, case, content, fragment, row, column):
     landing = land(tmp_path, {f"{case}.csv": content})
@@ -207,6 +218,8 @@ def test_refused_with_the_real_problem_named(con, tmp_path, case, content, fragm
         assert f"column {column!r}" in message, message
     assert con.execute("select count(*) from raw.aws_cur_legacy").fetchone() == (0,)
     assert con.execute("select count(*) from raw.oci_cost_report").fetchone() == (0,)
+    assert con.execute("select count(*) from raw.gcp_billing where _file_id = ?",
+                       [outcome.file_id]).fetchone() == (0,)
 
 
 def test_oci_report_with_blank_currency_on_zero_cost_rows_loads(con, tmp_path):

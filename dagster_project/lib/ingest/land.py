@@ -108,6 +108,10 @@ def fill_blank_currency(con, spec: FamilySpec, file_id: str) -> None:
     if not spec.is_billing or spec.billed_expr is None:
         return
     table = f"raw.{spec.raw_table}"
+    # Almost every file has a currency on every row: a cheap probe spares the update's join.
+    if not con.execute(f"select 1 from {table} where _file_id = ? and _currency is null limit 1",
+                       [file_id]).fetchone():
+        return
     zero = (f"coalesce({spec.billed_expr}, 0) = 0 and "
             f"coalesce({spec.effective_expr or spec.billed_expr}, 0) = 0")
     con.execute(

@@ -5,6 +5,7 @@ docs/bad-input.md: the first problem that makes the file unusable is the one nam
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from .detect import Detection
@@ -77,10 +78,13 @@ def validate_rows(con, path: Path, det: Detection, spec: FamilySpec, file_id: st
             raise BadInputError(path, f"has an unparseable date {bad[1]!r}; expected a date "
                                 "or timestamp such as 2024-09-01T00:00:00Z.",
                                 row=bad[0], column=col)
-    bad = _first_bad(con, table, file_id, "_billing_period is null")
+    period_col = _expr_column(spec, spec.period_expr)
+    bad = _first_bad(con, table, file_id, "_billing_period is null", period_col)
     if bad:
-        raise BadInputError(path, "has a row whose billing period cannot be determined.",
-                            row=bad[0])
+        value = f" from {bad[1]!r}" if bad[1] is not None else " (the cell is empty)"
+        raise BadInputError(path, f"has a row whose billing period cannot be determined{value}"
+                            f"; expected {PERIOD_FORMS.get(period_col, 'a date')}.",
+                            row=bad[0], column=period_col)
     if spec.is_billing:
         bad = _first_bad(con, table, file_id, "_billing_account_id is null")
         if bad:
@@ -134,10 +138,15 @@ HEADER_SPELLING = {
 }
 
 
-def _currency_column(spec: FamilySpec) -> str:
-    """The raw column the family's currency comes from (the first one if it has several)."""
-    names = [c for c in spec.known_columns if c in spec.currency_expr]
-    return min(names, key=spec.currency_expr.index) if names else "currency"
+# What a billing period column holds, for messages.
+PERIOD_FORMS = {"invoice_month": "a month as YYYYMM, such as 202209",
+                "fiscal_quarter": "a quarter as YYYYQn, such as 2026Q2"}
+
+
+def _expr_column(spec: FamilySpec, expr: str) -> str | None:
+    """The raw column a family expression reads first (fixed code, so a plain name search)."""
+    names = [c for c in spec.known_columns if re.search(rf"\b{c}\b", expr)]
+    return min(names, key=expr.index) if names else None
 
 
 def _check_currency_present(con, path: Path, spec: FamilySpec, file_id: str) -> None:
@@ -159,7 +168,8 @@ def _check_currency_present(con, path: Path, spec: FamilySpec, file_id: str) -> 
         problem = ("has a zero-cost row with a blank currency and no other row of its billing "
                    "account with a currency to take it from; expected a billing currency "
                    "(e.g. USD).")
-    raise BadInputError(path, problem, row=bad[0], column=_currency_column(spec))
+    raise BadInputError(path, problem, row=bad[0],
+                        column=_expr_column(spec, spec.currency_expr))
 
 
 def _check_header(path: Path, det: Detection, spec: FamilySpec) -> None:
