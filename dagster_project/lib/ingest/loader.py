@@ -3,12 +3,15 @@
 A file is identified by the sha256 of its content: loading it again is a no-op. Each file is
 split into delivery slices (provider, billing account, billing period, dataset type, currency).
 A newer delivery of a (provider, billing account, billing period) supersedes the older one,
-which stays in raw and in the ledger, marked not current (see `_supersede` for parts of one
-delivery, Azure's complementary actual/amortized exports and conflicting exports of one slice
-in one folder). Bad files are quarantined (ledger row with the reason) and never stop good
+which stays in raw and in the ledger, marked not current (see `land._supersede` for parts of
+one delivery, Azure's complementary actual/amortized exports and conflicting exports of one
+slice in one folder). Bad files are quarantined (ledger row with the reason) and never stop good
 files from loading; suspicious rows are loaded and flagged (ledger `warnings`). Files younger
 than the settle time, or changing while read, are left for the next run.
 The catalogue of bad inputs and what happens to each is docs/bad-input.md.
+
+This module runs the steps for each file (discover.py, detect.py, read.py, land.py with
+validate.py, ledger.py) and keeps the public names other modules import from it.
 """
 
 from __future__ import annotations
