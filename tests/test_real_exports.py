@@ -389,3 +389,18 @@ def test_blank_currencies_on_zero_cost_rows_reach_focus_filled(built):
             "group by all order by all").fetchall()
     assert ("oci", "GBP", 506) in rows
     assert all(currency is not None for _, currency, _ in rows)
+
+
+def test_focus_tags_with_case_distinct_keys_load_without_a_warning(con, tmp_path):
+    header, body = _read(REAL / "multi/focus_1.0_finops_foundation_sample/focus_sample.csv")
+    tags = header.index("Tags")
+    body = body[:5]
+    body[0][tags] = json.dumps({"Team": "ads", "team": "search", "cost-center": "1",
+                                "cost_center": "2"})
+    landing = land(tmp_path, {"focus.csv": _csv(header, body)})
+    outcome = load(con, landing)["focus.csv"]
+    assert outcome.status == "loaded", outcome.error
+    assert outcome.warnings == []  # distinct keys, not "the same key twice"
+    (raw,) = con.execute("select tags from raw.focus where _row_number = 1").fetchone()
+    assert json.loads(raw) == {"Team": "ads", "team": "search", "cost-center": "1",
+                               "cost_center": "2"}
