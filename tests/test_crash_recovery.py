@@ -13,20 +13,15 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from dagster_project.lib.ingest.loader import HOLD_ENV, ingest_landing
+from dagster_project.lib.ingest.loader import ingest_landing
 from dagster_project.lib.warehouse import connection
 
 REAL = Path(__file__).parent / "fixtures" / "real"
 FOCUS_SAMPLE = REAL / "multi/focus_1.0_finops_foundation_sample/focus_sample.csv"
 SAMPLE_BILLED = Decimal("20.52022672899")
 
-LOAD = """
-import sys
-from dagster_project.lib.ingest.loader import ingest_landing
-from dagster_project.lib.warehouse import connection
-with connection(sys.argv[1]) as con:
-    ingest_landing(con, sys.argv[2], settle=0)
-"""
+# Loads the landing folder with the loader's `before_commit` seam replaced by a hold.
+HOLD_SCRIPT = Path(__file__).parent / "support" / "hold_before_commit.py"
 
 
 def _restated_many(dest: Path, factor: int, copies: int) -> None:
@@ -72,8 +67,7 @@ def test_sigkill_mid_load_leaves_the_warehouse_unchanged_and_a_rerun_completes(t
     # A big re-delivery of the month (20,000 rows) supersedes v1 inside its transaction.
     _restated_many(landing / "2024-09-v2" / "focus.csv", factor=2, copies=20)
     held = tmp_path / "held"
-    env = {**os.environ, HOLD_ENV: str(held)}
-    proc = subprocess.Popen([sys.executable, "-c", LOAD, str(wh), str(landing)], env=env,
+    proc = subprocess.Popen([sys.executable, str(HOLD_SCRIPT), str(wh), str(landing), str(held)],
                             cwd=Path(__file__).parent.parent)
     try:
         deadline = time.monotonic() + 120

@@ -30,7 +30,8 @@ renamed as (
         {{ nullif_blank('line_item_availability_zone') }} as availability_zone,
         {{ nullif_blank('line_item_resource_id') }} as resource_id,
         {{ try_money('line_item_usage_amount') }} as usage_amount,
-        line_item_currency_code as currency_code,
+        -- Blank on zero-cost rows: the account's currency from the same file (ingest fills _currency).
+        coalesce({{ nullif_blank('line_item_currency_code') }}, _currency) as currency_code,
         {{ try_money('line_item_unblended_rate') }} as unblended_rate,
         {{ money('line_item_unblended_cost') }} as unblended_cost,
         {{ nullif_blank('line_item_line_item_description') }} as line_item_description,

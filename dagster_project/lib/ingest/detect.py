@@ -9,6 +9,7 @@ import csv
 import gzip
 import io
 import json
+import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,50 +53,140 @@ class Detection:
     canonical: list[str]  # snake_case, same order
     agreement: str | None = None  # Azure: EA | MCA
     extra: dict = field(default_factory=dict)
+    # Header problems that only matter once the file is known to be an export (validate.py):
+    # (first header, later header, the canonical name both read as) and nameless columns.
+    duplicates: list[tuple[str, str, str]] = field(default_factory=list)
+    nameless: list[int] = field(default_factory=list)
 
     @property
     def format_label(self) -> str:
         return self.source_format + (".gz" if self.compression == "gzip" else "")
 
 
+# Files that are not text, by their leading bytes: named, so the message says what was landed.
+MAGIC_KINDS = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"PK\x05\x06", "an empty ZIP archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old-format Office document (XLS or DOC)"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file"),
+    (b"\x28\xb5\x2f\xfd", "a zstd-compressed file"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\x7fELF", "an executable program (ELF)"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"Obj\x01", "an Avro file"),
+    (b"\xff\xfe", "UTF-16 text"),
+    (b"\xfe\xff", "UTF-16 text"),
+)
+
+
+def binary_kind(head: bytes, path: Path | None = None) -> str | None:
+    """What a non-text file is, from its first bytes (`path` lets a ZIP be opened to tell an
+    Excel workbook from a plain archive); None for anything that may be text."""
+    if head[8:12] == b"DUCK":
+        return "a DuckDB database"
+    if head[257:262] == b"ustar":
+        return "a tar archive"
+    if head[:3] == b"BZh" and head[4:10] == b"1AY&SY":
+        return "a bzip2-compressed file"
+    for magic, kind in MAGIC_KINDS:
+        if head.startswith(magic):
+            if kind == "a ZIP archive" and path is not None:
+                return _zip_kind(path)
+            return kind
+    return None
+
+
+def _zip_kind(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return "a ZIP archive"
+    if any(n.startswith("xl/") for n in names):
+        return "an Excel workbook (XLSX)"
+    if any(n.startswith("word/") for n in names):
+        return "a Word document (DOCX)"
+    inner = ", ".join(names[:3]) + ("…" if len(names) > 3 else "")
+    return f"a ZIP archive (of {inner})" if names else "an empty ZIP archive"
+
+
+def _not_an_export(path: Path, kind: str, gzipped: bool = False) -> BadInputError:
+    if kind == "UTF-16 text":
+        return BadInputError(path, f"is {'gzip-compressed ' if gzipped else ''}UTF-16 text, "
+                             "not UTF-8.", hint="Billing exports are UTF-8; re-export or "
+                             "convert the file.")
+    what = f"gzip-compressed; inside is {kind}" if gzipped else kind
+    return BadInputError(path, f"is {what}, not a billing export.",
+                         hint="Billing exports are CSV, newline-delimited JSON or Parquet.")
+
+
 def _read_head(path: Path) -> tuple[bytes, str]:
     with open(path, "rb") as fh:
-        magic = fh.read(4)
-    if magic[:2] == GZIP_MAGIC:
+        raw = fh.read(512)
+    if raw[:2] == GZIP_MAGIC:
         try:
             with gzip.open(path, "rb") as gz:
-                return gz.read(HEADER_PROBE_BYTES), "gzip"
+                head = gz.read(HEADER_PROBE_BYTES)
         except (EOFError, OSError, zlib.error) as exc:
             raise BadInputError(
                 path, f"is a gzip file that cannot be decompressed ({exc}); it is truncated "
                 "or corrupt.", hint="Re-download the export."
             ) from exc
+        if head[:4] != PARQUET_MAGIC and (kind := binary_kind(head)):
+            raise _not_an_export(path, kind, gzipped=True)
+        return head, "gzip"
+    if kind := binary_kind(raw, path):
+        raise _not_an_export(path, kind)
     with open(path, "rb") as fh:
         return fh.read(HEADER_PROBE_BYTES), "none"
 
 
-def _canonical(path: Path, columns: list[str]) -> list[str]:
+def _canonical(columns: list[str]) -> tuple[list[str], list[tuple[str, str, str]], list[int]]:
+    """Unique canonical names, one per header, and the headers that fold together.
+
+    Headers that read as the same snake_case name (`resourceTags/user:Team` and
+    `resourceTags/user:team`; `cost-center` and `cost_center`) stay distinct columns: the later
+    one gets `__2`, `__3`... (`to_snake` never writes a double underscore, so these names
+    cannot clash with a real header). Whether the fold is a problem depends on the family
+    (validate.py): two tag columns are two tags; two columns staging reads are ambiguous.
+    """
     canonical: list[str] = []
-    seen: dict[str, str] = {}
+    first: dict[str, str] = {}
+    taken: set[str] = set()
+    duplicates: list[tuple[str, str, str]] = []
+    nameless: list[int] = []
     for i, col in enumerate(columns, start=1):
-        snake = to_snake(col)
-        if not snake:
-            raise BadInputError(path, f"header column {i} has no name ({col!r}).")
-        if snake in seen:
-            raise BadInputError(
-                path,
-                f"has duplicate column names: {seen[snake]!r} and {col!r} (both read as "
-                f"{snake!r}).",
-                column=col,
-            )
-        seen[snake] = col
-        canonical.append(snake)
-    return canonical
+        base = to_snake(col)
+        if not base:
+            nameless.append(i)
+            base = f"unnamed_column_{i}"
+        if base in first:
+            duplicates.append((first[base], col, base))
+        else:
+            first[base] = col
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}__{n}"
+        taken.add(name)
+        canonical.append(name)
+    return canonical, duplicates, nameless
 
 
 def _csv_header(path: Path, head: bytes) -> list[str]:
     if not head.strip():
         raise BadInputError(path, "is empty: it has no header and no rows.")
+    if b"\x00" in head[:4096]:
+        # Text exports never hold NUL bytes; the known binary kinds were named before this.
+        raise BadInputError(path, "is a binary file of unknown type (it contains NUL bytes), "
+                            "not a billing export.",
+                            hint="Billing exports are CSV, newline-delimited JSON or Parquet.")
     try:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -195,7 +286,9 @@ def classify(path: Path, columns: list[str], canonical: list[str], source_format
                 "supported).",
             )
         return det("focus", version)
-    if {"line_item_unblended_cost", "bill_payer_account_id"} <= cols:
+    # Any CUR line-item column with the payer account: a CUR missing its cost column is still
+    # a CUR, and the message then names the missing column.
+    if "bill_payer_account_id" in cols and any(c.startswith("line_item_") for c in cols):
         if "product" in cols or "resource_tags" in cols:
             return det("aws_cur2", "2.0")
         return det("aws_cur_legacy", "1")
@@ -246,5 +339,7 @@ def detect(path: Path) -> Detection:
         else:
             columns = _csv_header(path, head)
             fmt = "csv"
-    canonical = _canonical(path, columns)
-    return classify(path, columns, canonical, fmt, compression)
+    canonical, duplicates, nameless = _canonical(columns)
+    det = classify(path, columns, canonical, fmt, compression)
+    det.duplicates, det.nameless = duplicates, nameless
+    return det

@@ -134,7 +134,7 @@ GCP_BILLING = FamilySpec(
                       "usage_start_time"),
     provider_expr="'gcp'",
     account_expr="billing_account_id",
-    period_expr="cast(strptime(invoice_month, '%Y%m') as date)",
+    period_expr="cast(try_strptime(invoice_month, '%Y%m') as date)",
     currency_expr="currency",
     # Amount paid = cost + sum(credits.amount); GCP's invoice ties to this per invoice.month.
     billed_expr=f"{money('cost')} + mlcost_credits_total(credits)",
@@ -265,8 +265,9 @@ BUDGETS = FamilySpec(
     known_columns=("fiscal_quarter", "team", "budget_amount", "currency"),
     required_columns=("fiscal_quarter", "team", "budget_amount", "currency"),
     provider_expr="'budget'", account_expr="'budgets'",
-    period_expr="cast(strptime(left(fiscal_quarter, 4) || '-' || "
-                "lpad(cast((cast(right(fiscal_quarter, 1) as integer) - 1) * 3 + 1 as varchar),"
+    # try_ forms: a malformed quarter leaves the period null, which validation names by row.
+    period_expr="cast(try_strptime(left(fiscal_quarter, 4) || '-' || lpad(cast(("
+                "try_cast(right(fiscal_quarter, 1) as integer) - 1) * 3 + 1 as varchar),"
                 " 2, '0') || '-01', '%Y-%m-%d') as date)",
     currency_expr="currency", billed_expr=None, effective_expr=None,
     money_columns=("budget_amount",), is_billing=False,

@@ -1,7 +1,8 @@
 {#- Tag normalisation, once per distinct (provider, Tags) rather than per row: billing rows
     repeat a few thousand tag sets millions of times. Keys are mapped through tag_key_aliases,
     values through teams / team_aliases, ml_models and workload_aliases; the recognised value
-    of the best key (lowest priority, canonical spelling first) wins per attribute. -#}
+    of the best key (lowest priority, canonical spelling first) wins per attribute; between keys
+    that differ only by case, ties go to the key first in byte order (docs/attribution.md). -#}
 with focus as (
     select * from {{ ref('focus_cost_and_usage') }}
 ),

@@ -29,7 +29,8 @@ renamed as (
         {{ try_money('pay_g_price') }} as payg_price,
         {{ try_money('payg_cost_in_billing_currency') }} as payg_cost,
         coalesce({{ try_money('cost_in_billing_currency') }}, {{ try_money('cost') }}) as cost,
-        coalesce({{ nullif_blank('billing_currency_code') }}, {{ nullif_blank('billing_currency') }})
+        -- Blank on zero-cost rows: the account's currency from the same file (ingest fills _currency).
+        coalesce({{ nullif_blank('billing_currency_code') }}, {{ nullif_blank('billing_currency') }}, _currency)
             as billing_currency,
         {{ nullif_blank('resource_location') }} as resource_location,
         {{ nullif_blank('availability_zone') }} as availability_zone,

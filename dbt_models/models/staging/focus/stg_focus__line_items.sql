@@ -12,7 +12,8 @@ renamed as (
         billing_account_id,
         {{ nullif_blank('billing_account_name') }} as billing_account_name,
         {{ nullif_blank('billing_account_type') }} as billing_account_type,
-        billing_currency,
+        -- Blank on zero-cost rows: the account's currency from the same file (ingest fills _currency).
+        coalesce({{ nullif_blank('billing_currency') }}, _currency) as billing_currency,
         {{ parse_ts('billing_period_end') }} as billing_period_end,
         {{ parse_ts('billing_period_start') }} as billing_period_start,
         {{ nullif_blank('capacity_reservation_id') }} as capacity_reservation_id,

@@ -24,7 +24,8 @@ renamed as (
         {{ nullif_blank('resource_global_name') }} as resource_global_name,
         {{ money('cost') }} as cost,
         {{ try_money('cost_at_list') }} as cost_at_list,
-        currency,
+        -- Blank on zero-cost rows: the account's currency from the same file (ingest fills _currency).
+        coalesce({{ nullif_blank('currency') }}, _currency) as currency,
         {{ try_money('usage_amount') }} as usage_amount,
         {{ nullif_blank('usage_unit') }} as usage_unit,
         {{ try_money('usage_amount_in_pricing_units') }} as usage_amount_in_pricing_units,

@@ -21,7 +21,8 @@ renamed as (
         {{ nullif_blank('product_description') }} as product_description,
         {{ try_money('cost_unit_price') }} as unit_price,
         {{ money('cost_my_cost') }} as my_cost,
-        cost_currency_code as currency_code,
+        -- Blank on zero-cost rows: the account's currency from the same file (ingest fills _currency).
+        coalesce({{ nullif_blank('cost_currency_code') }}, _currency) as currency_code,
         {{ nullif_blank('cost_sku_unit_description') }} as sku_unit_description,
         lower(coalesce(line_item_is_correction, 'false')) = 'true' as is_correction,
         _tags_json as tags_json
