@@ -15,7 +15,7 @@ from .conftest import REAL, build_warehouse, run_dbt
 
 TREY_ACTUAL = REAL / "azure/ea_cost_details_actual_trey_research"
 TREY_AMORTIZED = REAL / "azure/ea_cost_details_amortized_trey_research"
-FOCUS_SELECT = ["--select", "+rpt_focus_reconciliation"]
+FOCUS_SELECT = ["--select", "+focus_cost_and_usage"]
 
 
 @pytest.fixture(scope="module")
