@@ -56,17 +56,16 @@ profiles as (
         {{ q('x_BillingPeriod') }} as billing_period,
         {{ q('BillingCurrency') }} as currency,
         {{ q('x_SourceFileId') }} as file_id,
+        {%- for c in not_null %}
+            sum(case when {{ q(c) }} is null then 1 else 0 end) as bad_{{ c }},
+            min(case when {{ q(c) }} is null then {{ q('x_SourceRowNumber') }} end) as first_{{ c }},
+        {%- endfor %}
+        {%- for c, values in accepted_values.items() %}
+            sum(case when {{ bad[c] }} then 1 else 0 end) as bad_{{ c }}_value,
+            min(case when {{ bad[c] }} then {{ q('x_SourceRowNumber') }} end) as first_{{ c }}_value,
+            min(case when {{ bad[c] }} then {{ q(c) }} end) as example_{{ c }}_value,
+        {%- endfor %}
         count(*) as row_count
-        {%- for c in not_null %},
-        sum(case when {{ q(c) }} is null then 1 else 0 end) as bad_{{ c }},
-        min(case when {{ q(c) }} is null then {{ q('x_SourceRowNumber') }} end) as first_{{ c }}
-        {%- endfor %}
-        {%- for c, values in accepted_values.items() %},
-        sum(case when {{ bad[c] }} then 1 else 0 end) as bad_{{ c }}_value,
-        min(case when {{ bad[c] }} then {{ q('x_SourceRowNumber') }} end)
-            as first_{{ c }}_value,
-        min(case when {{ bad[c] }} then {{ q(c) }} end) as example_{{ c }}_value
-        {%- endfor %}
     from candidates
     group by 1, 2, 3, 4, 5
 ),
@@ -138,21 +137,25 @@ reconciliation_failures as (
         'reconciliation' as rule,
         case r.status
             when 'billed_mismatch'
-                then 'Σ BilledCost ' || {{ money_text['focus_billed_total'] }}
-                || ' differs from the source''s invoiced total '
-                || {{ money_text['source_billed_total'] }} || ' by '
-                || {{ money_text['billed_difference'] }} || ' ' || coalesce(r.currency, '(no currency)')
-                || ' (the files of this slice are not extracts of the same charges, or the mapping lost some).'
+                then
+                    'Σ BilledCost ' || {{ money_text['focus_billed_total'] }}
+                    || ' differs from the source''s invoiced total '
+                    || {{ money_text['source_billed_total'] }} || ' by '
+                    || {{ money_text['billed_difference'] }} || ' ' || coalesce(r.currency, '(no currency)')
+                    || ' (the files of this slice are not extracts of the same charges, or the mapping lost some).'
             when 'effective_mismatch'
-                then 'Σ EffectiveCost ' || {{ money_text['focus_effective_total'] }}
-                || ' differs from the source''s amortized total '
-                || {{ money_text['source_effective_total'] }} || ' by '
-                || {{ money_text['effective_difference'] }} || ' ' || coalesce(r.currency, '(no currency)')
-                || ' (the files of this slice are not extracts of the same charges, or the mapping lost some).'
+                then
+                    'Σ EffectiveCost ' || {{ money_text['focus_effective_total'] }}
+                    || ' differs from the source''s amortized total '
+                    || {{ money_text['source_effective_total'] }} || ' by '
+                    || {{ money_text['effective_difference'] }} || ' ' || coalesce(r.currency, '(no currency)')
+                    || ' (the files of this slice are not extracts of the same charges, or the mapping lost some).'
             when 'source_without_focus'
-                then 'The source delivered ' || cast(r.source_rows as {{ str }})
-                || ' rows for this slice but they produced no FOCUS rows.'
-            else 'FOCUS rows (' || cast(r.focus_rows as {{ str }})
+                then
+                    'The source delivered ' || cast(r.source_rows as {{ str }})
+                    || ' rows for this slice but they produced no FOCUS rows.'
+            else
+                'FOCUS rows (' || cast(r.focus_rows as {{ str }})
                 || ') without a current delivery of this slice in meta.deliveries.'
         end as detail
     from {{ ref('rpt_focus_reconciliation') }} as r
