@@ -98,7 +98,7 @@ def test_unreconcilable_azure_pair_is_held_back_and_named(landing):
     # Exact totals, trailing zeros of the 24-digit scale removed.
     text = lambda d: format(d.normalize(), "f")  # noqa: E731
     assert rows[0][6] == (
-        f"Σ BilledCost {text(focus_billed)} differs from the source's invoiced total "
+        f"Σ BilledCost {text(focus_billed)} differs from the invoiced total of the source, "
         f"{text(source_billed)} by {text(diff)} USD (the files of this slice are not extracts "
         "of the same charges, or the mapping lost some).")
 
@@ -108,7 +108,7 @@ def test_focus_rule_failure_holds_back_only_its_slice(landing):
     rows = [r for r in held_back(wh) if r[0] != "azure"]
     n = landing["changed"][("AWS", "2024-09-01")]
     assert rows == [(*AWS_FOCUS, "USD", landing["focus_id"], "accepted_values:ChargeCategory",
-                     f"ChargeCategory is 'Refund' on 1 of 942 rows (first at source row {n}); "
+                     f'ChargeCategory is "Refund" on 1 of 942 rows (first at source row {n}); '
                      "FOCUS 1.2 allows Usage, Purchase, Tax, Credit, Adjustment.")]
     # The other slices of the same file are published.
     got = dict(q(wh, """select "x_ProviderCode" || '/' || strftime("x_BillingPeriod", '%Y-%m'),
@@ -157,7 +157,7 @@ def test_asset_checks_warn_on_held_back_and_pass_on_published(landing):
     assert warn.metadata["held_back_slices"].value == 2
     table = warn.metadata["detail"].value
     assert "accepted_values:ChargeCategory" in table and "reconciliation" in table
-    assert "&#x27;Refund&#x27;" in table  # data values are escaped in the Markdown table
+    assert "&quot;Refund&quot;" in table  # data values are escaped in the Markdown table
     recon = run_check(focus_reconciles_to_source, wh)
     assert recon.passed, recon.metadata["detail"].value
 

@@ -94,7 +94,7 @@ rule_failures as (
             currency,
             file_id,
             'accepted_values:{{ c }}' as rule,
-            '{{ c }} is ''' || example_{{ c }}_value || ''' on ' || cast(bad_{{ c }}_value as {{ str }})
+            '{{ c }} is "' || example_{{ c }}_value || '" on ' || cast(bad_{{ c }}_value as {{ str }})
             || ' of ' || cast(row_count as {{ str }}) || ' rows (first at source row '
             || cast(first_{{ c }}_value as {{ str }})
             || '); FOCUS 1.2 allows {{ values | join(", ") }}.' as detail
@@ -139,14 +139,14 @@ reconciliation_failures as (
             when 'billed_mismatch'
                 then
                     'Σ BilledCost ' || {{ money_text['focus_billed_total'] }}
-                    || ' differs from the source''s invoiced total '
+                    || ' differs from the invoiced total of the source, '
                     || {{ money_text['source_billed_total'] }} || ' by '
                     || {{ money_text['billed_difference'] }} || ' ' || coalesce(r.currency, '(no currency)')
                     || ' (the files of this slice are not extracts of the same charges, or the mapping lost some).'
             when 'effective_mismatch'
                 then
                     'Σ EffectiveCost ' || {{ money_text['focus_effective_total'] }}
-                    || ' differs from the source''s amortized total '
+                    || ' differs from the amortized total of the source, '
                     || {{ money_text['source_effective_total'] }} || ' by '
                     || {{ money_text['effective_difference'] }} || ' ' || coalesce(r.currency, '(no currency)')
                     || ' (the files of this slice are not extracts of the same charges, or the mapping lost some).'
