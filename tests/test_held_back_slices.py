@@ -39,24 +39,25 @@ def q(wh: Path, sql: str, params=None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
-def focus_file(dest: Path, bad: dict[tuple[str, str], str]) -> tuple[str, dict[tuple, int]]:
-    """The FOCUS sample with ChargeCategory replaced on the first row of each given (provider,
-    billing period start); returns its sha256 and the 1-based data row number of each change."""
+def focus_file(dest: Path, bad: dict[tuple[str, str], str], column: str = "ChargeCategory",
+               only: str | None = None) -> tuple[str, dict[tuple, int]]:
+    """The FOCUS sample (only one ProviderName's rows if `only`) with `column` replaced on the
+    first row of each given (provider, billing period start); returns its sha256 and the
+    1-based data row number of each change."""
     with open(FOCUS_SAMPLE, newline="") as fh:
-        rows = list(csv.reader(fh))
-    header = rows[0]
-    prov, start, cat = (header.index(c) for c in
-                        ("ProviderName", "BillingPeriodStart", "ChargeCategory"))
+        header, *rows = list(csv.reader(fh))
+    prov, start, col = (header.index(c) for c in ("ProviderName", "BillingPeriodStart", column))
+    rows = [r for r in rows if only is None or r[prov] == only]
     changed: dict[tuple, int] = {}
-    for n, row in enumerate(rows[1:], start=1):
+    for n, row in enumerate(rows, start=1):
         key = (row[prov], row[start][:10])
         if key in bad and key not in changed:
-            row[cat] = bad[key]
+            row[col] = bad[key]
             changed[key] = n
     assert set(changed) == set(bad)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with open(dest, "w", newline="") as fh:
-        csv.writer(fh, quoting=csv.QUOTE_MINIMAL).writerows(rows)
+        csv.writer(fh, quoting=csv.QUOTE_MINIMAL).writerows([header, *rows])
     return hashlib.sha256(dest.read_bytes()).hexdigest(), changed
 
 
@@ -202,6 +203,23 @@ def test_redelivery_publishes_the_fixed_slice_and_holds_back_the_broken_one(land
     # The Azure verdict is outside the window and stays.
     assert {r[5] for r in held_back(wh) if r[0] == "azure"} == {"reconciliation"}
     assert run_check(focus_reconciles_to_source, wh).passed
+
+
+def test_missing_required_value_holds_back_its_slice(tmp_path):
+    """A FOCUS row without ChargePeriodEnd (blank in the file) holds back its slice only."""
+    file_id, changed = focus_file(tmp_path / "landing/oci_focus/part-0.csv",
+                                  {("Oracle", "2024-09-01"): ""}, column="ChargePeriodEnd",
+                                  only="Oracle")
+    wh = build_warehouse(tmp_path, [tmp_path / "landing"])
+    res = run_dbt(wh, tmp_path / "target", ["build", "--select", "+focus_cost_and_usage"])
+    assert res.success, res.output[-4000:]
+    n = changed[("Oracle", "2024-09-01")]
+    assert [r[:6] + (r[6],) for r in held_back(wh)] == [
+        ("oci", "20209880", date(2024, 9, 1), "USD", file_id, "not_null:ChargePeriodEnd",
+         f"ChargePeriodEnd is null on 1 of 6 rows (first at source row {n}); "
+         "FOCUS 1.2 requires a value.")]
+    assert q(wh, """select strftime("x_BillingPeriod", '%Y-%m'), count(*)
+                    from focus.focus_cost_and_usage group by 1""") == [("2024-10", 1)]
 
 
 def test_rules_are_the_focus_model_data_tests():
