@@ -92,7 +92,7 @@ def wh(tmp_path_factory) -> Path:
         with open(landing / payer / "cur.csv", "w", newline="") as fh:
             csv.writer(fh).writerows([CUR_HEADER, *rows])
     warehouse = build_warehouse(tmp, [landing])
-    res = run_dbt(warehouse, tmp / "target", ["build", "--select", "+rpt_focus_reconciliation"])
+    res = run_dbt(warehouse, tmp / "target", ["build", "--select", "+focus_cost_and_usage"])
     assert res.success, res.output[-3000:]
     return warehouse
 

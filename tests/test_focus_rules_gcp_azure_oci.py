@@ -342,7 +342,7 @@ def wh(tmp_path_factory) -> Path:
     write_csv(landing / "focus13/part-0.csv", FOCUS13_HEADER, [FOCUS13_ROW])
     write_csv(landing / "focus_fix/part-0.csv", FOCUS_FIX_HEADER, FOCUS_FIX_ROWS)
     warehouse = build_warehouse(tmp, [landing])
-    res = run_dbt(warehouse, tmp / "target", ["build", "--select", "+rpt_focus_reconciliation"])
+    res = run_dbt(warehouse, tmp / "target", ["build", "--select", "+focus_cost_and_usage"])
     assert res.success, res.output[-3000:]
     return warehouse
 

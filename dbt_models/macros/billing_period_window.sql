@@ -17,9 +17,23 @@
                               'partition_by': {'field': column, 'data_type': 'date',
                                                'granularity': 'month'}}) -%}
     {%- else -%}
-        {%- do common.update({'incremental_strategy': 'delete+insert', 'unique_key': column}) -%}
+        {%- do common.update({'incremental_strategy': 'delete+insert', 'unique_key': column,
+                              'pre_hook': "{{ clear_billing_window('" ~ column ~ "') }}"}) -%}
     {%- endif -%}
     {{ return(common) }}
+{%- endmacro %}
+
+{#- Pre-hook of the DuckDB history models: empty the run's window before delete+insert, which
+    only deletes the periods present in the new rows. Without it a period that lost every row
+    (its only slice held back, rpt_held_back_slices; or a held-back verdict cleared by a fixed
+    re-delivery) would keep its old rows. Runs in the model's transaction. -#}
+{% macro clear_billing_window(column) -%}
+    {%- if execute and not should_full_refresh() -%}
+        {%- set existing = adapter.get_relation(this.database, this.schema, this.identifier) -%}
+        {%- if existing is not none -%}
+            delete from {{ this }} where {{ billing_period_window(adapter.quote(column)) }}
+        {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- A validated window bound (it is rendered into SQL, so only a month's first day passes). -#}

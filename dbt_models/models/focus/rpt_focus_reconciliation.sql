@@ -1,7 +1,11 @@
 {{ config(**billing_period_incremental('billing_period')) }}
 
 {#- FOCUS totals against the source's own totals, per (provider, billing account, billing
-    period, currency), from the ledger of current deliveries. Exact decimal comparison:
+    period, currency), from the ledger of current deliveries. The FOCUS side is every FOCUS row
+    the current deliveries produce (int_focus__candidates), judged BEFORE publishing: a slice
+    that does not reconcile here is held back (rpt_held_back_slices) and so absent from
+    focus_cost_and_usage, whose published slices the Dagster check focus_reconciles_to_source
+    compares with this table. Exact decimal comparison:
     BilledCost against the invoice basis, EffectiveCost against the amortized basis where the
     source has one (a null source total means the source has no such basis).
     Both sides are restricted to the billing-period window of the run, and only that window's
@@ -33,9 +37,8 @@ focus_totals as (
         sum({{ q('BilledCost') }}) as focus_billed_total,
         sum({{ q('EffectiveCost') }}) as focus_effective_total,
         count(*) as focus_rows
-    from {{ ref('focus_cost_and_usage') }}
-    -- The FOCUS table holds every period; compare only the window being built.
-    where {{ billing_period_window(q('x_BillingPeriod')) }}
+    -- Already restricted to the run's window.
+    from {{ ref('int_focus__candidates') }}
     group by {{ q('x_ProviderCode') }}, {{ q('BillingAccountId') }}, {{ q('x_BillingPeriod') }}, {{ q('BillingCurrency') }}
 ),
 
