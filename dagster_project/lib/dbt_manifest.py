@@ -41,6 +41,8 @@ def ensure_dbt_manifest(force: bool = False) -> Path:
 
     res = dbtRunner().invoke(["parse", "--quiet", "--project-dir", str(settings.DBT_PROJECT_DIR),
                               "--profiles-dir", str(settings.DBT_PROJECT_DIR)])
+    if isinstance(res.exception, KeyboardInterrupt):
+        raise res.exception  # Ctrl-C/SIGTERM during the parse: stop, do not report a failure
     if not res.success:
         raise ExitError(f"dbt could not parse the project in {settings.DBT_PROJECT_DIR}: "
                         f"{res.exception or 'see the dbt log above'}", FAILED)

@@ -146,16 +146,30 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
     return OK
 
 
+def _load_definitions():
+    """dbt's manifest (parsed when stale) and the definitions that read it. Runs on other
+    warehouses share dbt's target folder and maybe a fresh DAGSTER_HOME: one process at a time
+    parses, reads the manifest and creates the instance's tables."""
+    import dagster as dg
+
+    with run_lock.short_lock(settings.DBT_PROJECT_DIR / "target" / ".mlcost-parse.lock"):
+        ensure_dbt_manifest()
+        prune_per_invocation_targets()
+        from dagster_project.definitions import defs
+    with run_lock.short_lock(Path(os.environ["DAGSTER_HOME"]) / ".mlcost-init.lock"), \
+            dg.DagsterInstance.get() as instance:
+        instance.get_runs(limit=1)  # creates the sqlite storages if this home is new
+    return defs
+
+
 def _run_locked(wh: Path, run_id: str, periods, full_refresh: bool):
-    ensure_dbt_manifest()
-    prune_per_invocation_targets()
+    defs = _load_definitions()
     import dagster as dg
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,
         ASSET_PARTITION_RANGE_START_TAG,
     )
 
-    from dagster_project.definitions import defs
     from dagster_project.defs.dbt.assets import ASSETS as DBT_ASSETS
     from dagster_project.defs.ingest.partitions import billing_periods
 

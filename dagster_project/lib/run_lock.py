@@ -126,6 +126,19 @@ def wait_for_duckdb(warehouse: Path, deadline: float, say: Callable[[str], None]
             time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 
 
+@contextlib.contextmanager
+def short_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock for a short critical section shared by every mlcost process (dbt's
+    parse into the shared target folder, creating a fresh Dagster instance's tables)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def read_pending(warehouse: Path) -> dict | None:
     """What a run that did not finish was doing: {"run_id", "window": [first, last] or None
     (killed before it knew, i.e. during ingest), "since"}; None when the last run finished."""
