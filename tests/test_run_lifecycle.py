@@ -207,7 +207,8 @@ def test_killed_runs_never_wedge_the_next_and_sigterm_stops_cleanly(root):
     stopped_in = time.monotonic() - sent
     assert code == 130, _output(root, "chain")  # exit_codes.INTERRUPTED
     assert stopped_in < 15, stopped_in
-    assert "stopped" in _output(root, "chain") and "Traceback" not in _output(root, "chain")
+    said = _output(root, "chain")
+    assert "stopped" in said and "Traceback" not in said and "Stack Trace" not in said, said
     assert _group_gone(proc.pid, 10), "dbt's subprocess outlived the stopped run"
     statuses = {s for (rid,) in _sql(root / "dagster_home" / "history" / "runs.db",
                                      "select run_id from run_tags where key = 'mlcost/pid' "
@@ -281,3 +282,30 @@ def test_an_older_mlcost_dagster_yaml_is_replaced_an_operators_kept(tmp_path, mo
     (tmp_path / "theirs" / "dagster.yaml").write_text("telemetry:\n  enabled: true\n")
     ensure_dagster_home()
     assert (tmp_path / "theirs" / "dagster.yaml").read_text() == "telemetry:\n  enabled: true\n"
+
+
+def test_an_interrupted_step_prints_no_stack_trace_other_errors_still_do(capfd):
+    # The console logger every job gets (definitions.py): Ctrl-C/SIGTERM inside a step ends the
+    # run failed without a screen of stack trace; a real failure still shows its error.
+    import dagster as dg
+
+    from dagster_project.lib.console_logger import console_logger
+
+    @dg.op
+    def interrupted_op():
+        os.kill(os.getpid(), signal.SIGINT)  # Dagster turns it into an interruption
+        time.sleep(5)
+
+    @dg.op
+    def broken_op():
+        raise ValueError("a real failure")
+
+    for op, shown in ((interrupted_op, False), (broken_op, True)):
+        job = dg.GraphDefinition(name=f"g_{op.name}", node_defs=[op]).to_job(
+            logger_defs={"console": console_logger})
+        result = job.execute_in_process(raise_on_error=False, run_config={
+            "loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+        assert not result.success
+        err = capfd.readouterr().err
+        assert ("Stack Trace" in err) is shown, err
+        assert ("a real failure" in err) is shown
