@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +23,13 @@ def is_remote(location: str) -> bool:
     return "://" in location and not location.startswith("file://")
 
 
+def cache_dir_for(location: str, cache_root: Path) -> Path:
+    """One cache folder per landing URL: readable prefix plus a short hash of the full URL."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", location.split("://", 1)[-1]).strip("_")[:60]
+    digest = hashlib.sha256(location.encode()).hexdigest()[:10]
+    return Path(cache_root) / f"{slug}-{digest}"
+
+
 def landing_cache_dir() -> Path:
     """Where remote deliveries are mirrored before loading (MLCOST_LANDING_CACHE)."""
     return Path(os.environ.get("MLCOST_LANDING_CACHE", PROJECT_ROOT / "data" / "landing_cache")
@@ -31,8 +40,6 @@ def landing_dir() -> Path:
     """The local folder the loader reads: the landing itself, or its cache when remote."""
     location = landing_location()
     if is_remote(location):
-        from dagster_project.lib.landing import cache_dir_for
-
         return cache_dir_for(location, landing_cache_dir())
     return Path(location)
 

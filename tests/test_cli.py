@@ -135,14 +135,14 @@ def test_run_on_a_single_real_file_succeeds_and_skips_what_needs_history(tmp_pat
     assert runs and runs[-1][0] == "skipped" and runs[-1][1]  # says why
 
 
-def test_bad_file_exits_2_naming_it_and_the_rest_loads(tmp_path):
+def test_bad_file_exits_65_naming_it_and_the_rest_loads(tmp_path):
     landing = tmp_path / "landing"
     landing.mkdir()
     shutil.copy(REAL / "gcp/bigquery_detailed_export_csv/2022-08-01_5.csv", landing)
     (landing / "broken.csv").write_text("BilledCost,ChargePeriodStart,BillingPeriodStart\n")
     proc = mlcost("run", "--landing", str(landing), "--warehouse", str(tmp_path / "wh.duckdb"),
                   tmp=tmp_path, check=False)
-    assert proc.returncode == 2
+    assert proc.returncode == 65  # exit_codes.DATA_ERROR
     assert "broken.csv" in proc.stderr and "Traceback" not in proc.stderr
     with connection(tmp_path / "wh.duckdb", read_only=True) as con:
         assert con.execute("select count(*) from raw.gcp_billing").fetchone() == (9,)
@@ -151,11 +151,20 @@ def test_bad_file_exits_2_naming_it_and_the_rest_loads(tmp_path):
 def test_usage_errors_are_one_paragraph(tmp_path):
     proc = mlcost("run", "--landing", str(tmp_path / "nope"), "--warehouse",
                   str(tmp_path / "wh.duckdb"), tmp=tmp_path, check=False)
-    assert proc.returncode == 64 and "does not exist" in proc.stderr
+    assert proc.returncode == 66 and "does not exist" in proc.stderr  # MISSING_INPUT
     assert "Traceback" not in proc.stderr
-    proc = mlcost("export", "focus", "--out", str(tmp_path / "x.parquet"), "--warehouse",
-                  str(tmp_path / "missing.duckdb"), tmp=tmp_path, check=False)
-    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    for cmd in (["export", "focus", "--out", str(tmp_path / "x.parquet")],
+                ["report", "--quarter", "2026Q1"]):
+        proc = mlcost(*cmd, "--warehouse", str(tmp_path / "missing.duckdb"), tmp=tmp_path,
+                      check=False)
+        assert proc.returncode == 66 and "missing.duckdb" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "missing.duckdb").exists()  # a report does not create a warehouse
+    # argparse's own usage errors exit 64 too (its default is 2, the old bad-data code).
+    for args in (["run", "--no-such-flag"], ["export", "nothing"], []):
+        proc = mlcost(*args, tmp=tmp_path, check=False)
+        assert proc.returncode == 64, (args, proc.returncode, proc.stderr)
+        assert "usage: mlcost" in proc.stderr
     for args, needle in ((["--period", "2026-3"], "YYYY-MM"),
                          (["--period", "2026-03", "--from", "2026-01"], "cannot be combined"),
                          (["--from", "2026-01"], "go together"),
@@ -171,9 +180,10 @@ def test_default_window_is_what_the_ingest_changed_once_focus_exists(tmp_path, m
     # run's ingest changed, then (nothing new) the latest period. Real ingest job results.
     import dagster as dg
 
-    from dagster_project import cli
     from dagster_project.defs.ingest.assets import ingest_landed_exports
     from dagster_project.defs.resources import build_resources
+    from dagster_project.lib.periods import loaded_period_range
+    from dagster_project.lib.pipeline import default_window
 
     landing, wh = tmp_path / "landing", tmp_path / "wh.duckdb"
     shutil.copytree(REAL / "oci" / "cost_report_csv_native", landing / "oci")
@@ -188,9 +198,9 @@ def test_default_window_is_what_the_ingest_changed_once_focus_exists(tmp_path, m
         return res
 
     first = ingest()
-    loaded = cli._loaded_period_range()
+    loaded = loaded_period_range(wh)
     assert loaded is not None
-    assert cli._default_window(first) == loaded  # no FOCUS table yet: everything
+    assert default_window(first, wh) == loaded  # no FOCUS table yet: everything
     with connection(wh) as con:
         con.execute("create schema focus")
         con.execute("create table focus.focus_cost_and_usage (x integer)")
@@ -200,6 +210,6 @@ def test_default_window_is_what_the_ingest_changed_once_focus_exists(tmp_path, m
         gcp = con.execute("""select strftime(min(billing_period), '%Y-%m'),
                                     strftime(max(billing_period), '%Y-%m')
                              from meta.deliveries where provider = 'gcp'""").fetchone()
-    assert cli._default_window(second) == tuple(gcp)  # just the new deliveries' periods
+    assert default_window(second, wh) == tuple(gcp)  # just the new deliveries' periods
     third = ingest()  # nothing new
-    assert cli._default_window(third) == (cli._loaded_period_range()[1],) * 2
+    assert default_window(third, wh) == (loaded_period_range(wh)[1],) * 2

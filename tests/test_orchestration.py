@@ -17,8 +17,9 @@ import pytest
 
 from dagster_project.defs.ingest.assets import CHANGED_PERIODS, DELIVERIES_KEY
 from dagster_project.defs.ingest.partitions import dbt_window_vars, period_keys
-from dagster_project.defs.ingest.sensors import contiguous_ranges, delivery_sensor, landing_sensor
+from dagster_project.defs.ingest.sensors import delivery_sensor, landing_sensor
 from dagster_project.defs.resources import LandingResource, WarehouseResource
+from dagster_project.lib.periods import contiguous_ranges, periods_to_rebuild
 
 from .conftest import REAL
 
@@ -49,6 +50,23 @@ def test_changed_months_group_into_contiguous_ranges():
     assert contiguous_ranges(["2026-03", "2025-12", "2026-01", "2026-02", "2026-07"]) == [
         ("2025-12", "2026-03"), ("2026-07", "2026-07")]
     assert contiguous_ranges([]) == []
+
+
+def test_one_decision_of_which_periods_to_rebuild():
+    # The delivery sensor and `mlcost run` both call periods_to_rebuild.
+    known = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
+    rebuild = periods_to_rebuild(["2026-04", "2025-11", "2026-01", "2026-02", "2026-04"], known)
+    assert rebuild.ranges == [("2026-01", "2026-02"), ("2026-04", "2026-04")]
+    assert rebuild.outside == ["2025-11"]  # loaded, but before the first partition
+    assert rebuild.span == ("2026-01", "2026-04")  # what one `mlcost run` builds
+    assert periods_to_rebuild([], known).span is None
+
+
+def test_the_billing_family_list_agrees_with_the_family_specs():
+    from dagster_project.lib.families_meta import NON_BILLING_FAMILIES
+    from dagster_project.lib.ingest.families import FAMILIES
+
+    assert set(NON_BILLING_FAMILIES) == {n for n, spec in FAMILIES.items() if not spec.is_billing}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,15 +333,21 @@ def test_a_second_writer_gets_one_clear_paragraph(tmp_path):
          " time.sleep(120)", str(wh)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
-        env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dh")}
+        env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dh"), "MLCOST_BUSY_TIMEOUT": "2"}
+        started = time.monotonic()
         proc = subprocess.run([MLCOST, "run", "--landing", str(landing), "--warehouse", str(wh)],
                               env=env, capture_output=True, text=True, check=False, timeout=120)
+        waited = time.monotonic() - started
     finally:
         holder.kill()
         holder.wait()
-    assert proc.returncode == 1
-    assert "open for writing in another process" in proc.stderr
-    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert proc.returncode == 75  # exit_codes.BUSY, after MLCOST_BUSY_TIMEOUT
+    lines = proc.stderr.strip().splitlines()
+    assert "waiting for another process" in lines[0]
+    # The last line: one paragraph naming the process that holds the file (DuckDB's pid).
+    assert f"open for writing by process {holder.pid}" in lines[-1], proc.stderr
+    assert "Traceback" not in proc.stderr and len(lines) == 2
+    assert 2 <= waited < 60
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def test_billing_window_is_set_for_the_invocation_only(monkeypatch):
 
 
 def test_per_invocation_target_folders_of_earlier_versions_are_pruned(tmp_path, monkeypatch):
-    from dagster_project.cli import prune_per_invocation_targets
+    from dagster_project.lib.dbt_manifest import prune_per_invocation_targets
 
     target = tmp_path / "target"
     keep = ["compiled", "run", "dbt_billing_history", "dbt_billing_history-0123abc"]

@@ -11,15 +11,14 @@ non-secret options may be given in MLCOST_LANDING_OPTIONS (JSON, e.g. {"anon": t
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dagster_project.settings import is_remote
+# Pure path helpers live in settings (which imports nothing of lib/): no import cycle.
+from dagster_project.settings import cache_dir_for, is_remote
 
 from .ingest.loader import SKIPPED_SUFFIXES, discover
 
@@ -31,13 +30,6 @@ class SyncResult:
     local_dir: Path
     downloaded: list[str] = field(default_factory=list)
     unchanged: int = 0
-
-
-def cache_dir_for(location: str, cache_root: Path) -> Path:
-    """One cache folder per landing URL: readable prefix plus a short hash of the full URL."""
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", location.split("://", 1)[-1]).strip("_")[:60]
-    digest = hashlib.sha256(location.encode()).hexdigest()[:10]
-    return Path(cache_root) / f"{slug}-{digest}"
 
 
 def _storage_options() -> dict:

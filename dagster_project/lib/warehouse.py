@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,13 +13,24 @@ import duckdb
 from .ingest.errors import WarehouseBusyError
 
 
-def busy_message(path: Path | str) -> str:
+def busy_message(path: Path | str, detail: str = "") -> str:
+    """Who holds the warehouse: the mlcost run (id, pid, since) from its lock file, else the
+    process DuckDB names (its pid) in `detail`, DuckDB's own error text."""
+    from .run_lock import describe, read_holder
+
+    pid = re.search(r"\(PID (\d+)\)", detail)
+    holder = read_holder(Path(path))
+    # The lock file names an mlcost run; it is the DuckDB holder only if the pids agree.
+    holder_pid = str(holder.get("pid", ""))
+    if holder_pid == str(os.getpid()) or (pid and holder_pid != pid.group(1)):
+        holder = {}
+    who = (describe(holder) if holder else f"process {pid.group(1)}" if pid
+           else "another process")
     return (
-        f"{path}: the warehouse is open for writing in another process (a running "
-        "`mlcost run`, a Dagster run from the daemon or `dagster dev`, or a SQL client). DuckDB "
-        "allows one writer; Dagster runs take turns through the `duckdb_warehouse` pool, but a "
-        "second process cannot wait for the file. Wait for the other process to finish (or "
-        "close the other connection), then retry."
+        f"{path}: the warehouse is open for writing by {who} (a running `mlcost run`, a Dagster "
+        "run from the daemon or `dagster dev`, or a SQL client). DuckDB allows one writer. Wait "
+        "for the other process to finish (or close the other connection), then retry "
+        "(`mlcost run` waits up to MLCOST_BUSY_TIMEOUT seconds, then exits 75)."
     )
 
 
@@ -34,7 +46,7 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise WarehouseBusyError(busy_message(path)) from exc
+            raise WarehouseBusyError(busy_message(path, str(exc))) from exc
         raise
     con.execute("set TimeZone = 'UTC'")
     # Large loads: keep memory bounded and spill instead of failing. DuckDB's default limit

@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_project import settings
 from dagster_project.defs.ingest.assets import DELIVERIES_KEY, RAW_KEYS
 from dagster_project.defs.resources import WarehouseResource
+from dagster_project.lib.families_meta import NON_BILLING_FAMILIES
 from dagster_project.lib.ingest.families import FAMILIES
 from dagster_project.lib.warehouse import table_exists
 
@@ -68,9 +69,9 @@ def last_deliveries(con) -> list[tuple]:
                   max(d.billing_period) as last_billing_period
            from meta.deliveries as d
            inner join meta.load_ledger as l on l.file_id = d.file_id and l.status = 'loaded'
-           where d.family not in ('utilization_metrics', 'budgets')
+           where not list_contains(?::varchar[], d.family)
            group by d.provider, d.billing_account_id
-           order by d.provider, d.billing_account_id""").fetchall()
+           order by d.provider, d.billing_account_id""", [list(NON_BILLING_FAMILIES)]).fetchall()
 
 
 def stale_sources(rows: list[tuple], now: datetime, max_age: timedelta) -> list[tuple]:

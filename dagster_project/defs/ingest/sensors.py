@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import date
 
 import dagster as dg
 from dagster._core.storage.tags import (
@@ -25,6 +24,7 @@ from dagster_project.defs.ingest.partitions import PERIOD_FORMAT, billing_period
 from dagster_project.defs.jobs import billing_history_job, ingest_job
 from dagster_project.defs.resources import LandingResource
 from dagster_project.lib.landing import changed, list_objects
+from dagster_project.lib.periods import periods_to_rebuild
 
 INTERVAL = int(os.environ.get("MLCOST_SENSOR_INTERVAL_SECONDS", "60"))
 
@@ -49,21 +49,6 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingResource
     )
 
 
-def contiguous_ranges(keys: list[str]) -> list[tuple[str, str]]:
-    """Sorted month keys grouped into runs of consecutive months: [(first, last), ...]."""
-    months = sorted({date(int(k[:4]), int(k[5:7]), 1) for k in keys})
-    ranges: list[tuple[date, date]] = []
-    for m in months:
-        if ranges:
-            lo, hi = ranges[-1]
-            nxt = date(hi.year + hi.month // 12, hi.month % 12 + 1, 1)
-            if m == nxt:
-                ranges[-1] = (lo, m)
-                continue
-        ranges.append((m, m))
-    return [(lo.strftime(PERIOD_FORMAT), hi.strftime(PERIOD_FORMAT)) for lo, hi in ranges]
-
-
 def _range_request(first: str, last: str, storage_id: int) -> dg.RunRequest:
     if first == last:
         return dg.RunRequest(run_key=f"{storage_id}:{first}", partition_key=first)
@@ -82,20 +67,21 @@ def delivery_sensor(context: dg.SensorEvaluationContext):
         limit=100, ascending=True).records
     if not records:
         return dg.SkipReason("no ingest run since the last evaluation")
-    known = set(billing_periods.get_partition_keys(dynamic_partitions_store=context.instance))
-    keys: set[str] = set()
+    keys: list[str] = []
     for record in records:
         mat = record.asset_materialization
         value = mat.metadata.get(CHANGED_PERIODS) if mat else None
-        keys.update(value.value if value is not None else [])
-    outside = sorted(keys - known)
-    if outside:
+        keys += value.value if value is not None else []
+    # The same decision as `mlcost run` (lib/periods.py).
+    rebuild = periods_to_rebuild(
+        keys, billing_periods.get_partition_keys(dynamic_partitions_store=context.instance))
+    if rebuild.outside:
         context.log.warning(
             "billing period(s) %s are outside the partitions (MLCOST_FIRST_BILLING_PERIOD=%s);"
             " they are loaded but not rebuilt until that setting covers them",
-            ", ".join(outside), billing_periods.start.strftime(PERIOD_FORMAT))
+            ", ".join(rebuild.outside), billing_periods.start.strftime(PERIOD_FORMAT))
     last = records[-1].storage_id
-    requests = [_range_request(lo, hi, last) for lo, hi in contiguous_ranges(sorted(keys & known))]
+    requests = [_range_request(lo, hi, last) for lo, hi in rebuild.ranges]
     return dg.SensorResult(run_requests=requests, cursor=str(last),
                            skip_reason=None if requests else "no billing period changed")
 
