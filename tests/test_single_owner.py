@@ -18,9 +18,6 @@ PY = ROOT / "dagster_project"
 MODELS = ROOT / "dbt_models" / "models"
 MANIFEST = ROOT / "dbt_models" / "target" / "manifest.json"
 
-# Dead code another change deletes (issue #13, cli.py belongs to helper H3). Listed so the
-# test still bites everywhere else; once the code is gone the test asks to drop the entry.
-PENDING_DELETION = {"dagster_project/cli.py": "_last_full_quarter"}
 
 
 def _sources(*globs: str) -> dict[str, str]:
@@ -83,17 +80,15 @@ OLD_RULES = {
 def test_complete_quarter_rule_lives_only_in_dim_calendar():
     found: dict[str, list[str]] = {}
     for path, text in _sources("*.py", "*.j2").items():
-        if path == "dagster_project/lib/forecast.py":
-            continue  # forecasting's own as-of month (last closed month), not a quarter rule
+        if path == "dagster_project/lib/calendar.py" or path.startswith(
+                "dagster_project/lib/forecast/"):
+            # The calendar arithmetic and forecasting's own as-of month (the last closed
+            # month), not a rule for a complete quarter.
+            continue
         for label, pattern in OLD_RULES.items():
             if re.search(pattern, text, re.IGNORECASE):
                 found.setdefault(path, []).append(label)
-    pending = {p: found.pop(p) for p in list(found) if p in PENDING_DELETION}
     assert found == {}
-    for path, marker in PENDING_DELETION.items():
-        text = (ROOT / path).read_text(encoding="utf-8")
-        assert marker in text and path in pending, (
-            f"{path} no longer holds {marker}: drop it from PENDING_DELETION")
     # in dbt, exactly one model computes the flag; the others may only read it
     defining = [p.relative_to(MODELS).as_posix() for p in MODELS.rglob("*.sql")
                 if re.search(r"\bas\s+is_quarter_complete\b", p.read_text(encoding="utf-8"))]

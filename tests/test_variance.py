@@ -8,7 +8,6 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from dagster_project.lib import calendar
 from dagster_project.lib import forecast as fc
 from dagster_project.lib import variance as var
 
