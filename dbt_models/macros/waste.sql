@@ -65,3 +65,17 @@ final as (
            'run_days', 'period_start', 'period_end', 'idle_days', 'wasted_cost',
            'evidence_metric_value']) }}
 {%- endmacro %}
+
+{#- The rows that are a resource's own cost (shared by the resource models): Usage rows with a
+    resource, not promotional credits and not unused-commitment rows. -#}
+{% macro is_waste_resource_row() -%}
+resource_id is not null
+        and charge_category = 'Usage'
+        and commitment_discount_status is distinct from 'Unused'
+{%- endmacro %}
+
+{#- The rows that belong to a commitment: covered or unused usage (they carry its id) and
+    commitment fees (Purchase rows with a resource). -#}
+{% macro is_commitment_row() -%}
+(commitment_discount_id is not null or (charge_category = 'Purchase' and resource_id is not null))
+{%- endmacro %}

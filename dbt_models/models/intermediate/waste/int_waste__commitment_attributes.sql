@@ -14,7 +14,7 @@ final as (
         min(billing_currency) as billing_currency
     from allocations
     where
-        (commitment_discount_id is not null or (charge_category = 'Purchase' and resource_id is not null))
+        {{ is_commitment_row() }}
         and (commitment_discount_status = 'Unused' or charge_category = 'Purchase')
     group by provider, coalesce(commitment_discount_id, resource_id)
 )

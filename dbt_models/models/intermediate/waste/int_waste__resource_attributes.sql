@@ -9,10 +9,7 @@ with allocations as (
 resource_rows as (
     select *
     from allocations
-    where
-        resource_id is not null
-        and charge_category = 'Usage'
-        and commitment_discount_status is distinct from 'Unused'
+    where {{ is_waste_resource_row() }}
 ),
 
 resource_attributes as (

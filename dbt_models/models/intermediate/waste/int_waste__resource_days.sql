@@ -21,10 +21,7 @@ resource_days as (
         charge_date as usage_date,
         sum(effective_cost) as day_cost
     from allocations
-    where
-        resource_id is not null
-        and charge_category = 'Usage'
-        and commitment_discount_status is distinct from 'Unused'
+    where {{ is_waste_resource_row() }}
     group by provider, resource_id, charge_date
 ),
 

@@ -15,9 +15,7 @@ params as (
 commitment_rows as (
     select *
     from allocations
-    where
-        commitment_discount_id is not null
-        or (charge_category = 'Purchase' and resource_id is not null)
+    where {{ is_commitment_row() }}
 ),
 
 unused_rows as (
