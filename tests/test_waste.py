@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.lib.ingest.sql import quote_ident
 from dagster_project.lib.scoring import WASTE_TYPES, score_waste
 
 
@@ -124,3 +125,32 @@ def test_orphaned_storage_never_flags_an_owned_resource(con):
            where waste_type = 'orphaned_storage'"""
     ).fetchall()]
     assert actions and all(a.startswith("Find an owner for ") for a in actions)
+
+
+DETECTORS = {
+    "idle_endpoint": "int_waste__idle_endpoints",
+    "idle_notebook": "int_waste__idle_notebooks",
+    "orphaned_storage": "int_waste__orphaned_storage",
+    "low_gpu_utilization": "int_waste__low_gpu_utilization",
+    "unused_commitment": "int_waste__unused_commitments",
+}
+
+
+def test_the_fact_is_the_union_of_one_model_per_detector(con):
+    # fct_idle_waste adds names and text, never rows or cost: per waste type, its rows and
+    # wasted cost are exactly its detector's (models/intermediate/waste, docs/waste.md).
+    assert set(DETECTORS) == set(WASTE_TYPES)
+    total = 0
+    for waste_type, model in DETECTORS.items():
+        relation = f"intermediate.{quote_ident(model)}"
+        detector = con.execute(
+            "select count(*), sum(wasted_cost), count(distinct waste_type), min(waste_type) "
+            "from " + relation).fetchone()
+        fact = con.execute(
+            "select count(*), sum(wasted_cost) from marts.fct_idle_waste where waste_type = ?",
+            [waste_type]).fetchone()
+        assert detector[0] > 0, model
+        assert detector[2:] == (1, waste_type), model
+        assert (detector[0], Decimal(detector[1])) == (fact[0], Decimal(fact[1])), model
+        total += detector[0]
+    assert con.execute("select count(*) from marts.fct_idle_waste").fetchone()[0] == total

@@ -1,0 +1,29 @@
+{#- Detector idle_notebook (docs/waste.md): notebooks (resources reporting active minutes,
+    not endpoints) with at most max_daily_active_minutes of activity on a billed day, for at
+    least min_idle_days consecutive days; one row per month of a run. Missing telemetry on a
+    day is unknown, not idle: the metric must be present. -#}
+with days as (
+    select * from {{ ref('int_waste__resource_days') }}
+),
+
+params as (
+    select
+        {{ waste_param('idle_notebook', 'max_daily_active_minutes') }} as max_metric,
+        {{ waste_param('idle_notebook', 'min_idle_days') }} as min_days
+    from {{ ref('waste_thresholds') }}
+),
+
+idle_days as (
+    select
+        days.*,
+        'idle_notebook' as waste_type,
+        days.active_minutes as evidence_metric_value
+    from days cross join params
+    where
+        days.is_notebook and not days.is_endpoint
+        and days.active_minutes <= params.max_metric
+),
+
+{{ idle_run_pieces() }}
+
+select * from final
