@@ -58,7 +58,7 @@ lint: manifest
 	# Compiling incremental models makes dbt list the warehouse's relations: give it a scratch one.
 	mkdir -p data
 	MLCOST_WAREHOUSE=$(CURDIR)/data/lint.duckdb $(BIN)/sqlfluff lint dbt_models --processes 2
-	$(BIN)/dbt-score lint --manifest dbt_models/target/manifest.json --exclude rpt_focus_reconciliation
+	$(BIN)/dbt-score lint --manifest dbt_models/target/manifest.json
 
 # FOCUS conformance with the FinOps Foundation's focus-validator (own Python 3.12 venv).
 conformance: manifest

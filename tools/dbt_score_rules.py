@@ -31,7 +31,14 @@ def _yml_dir(patch_path: str | None) -> str | None:
 @rule
 def has_grain_test(model: Model) -> RuleViolation | None:
     """A model has a grain test: unique on its key (a column, a key expression or
-    unique_combination over several columns) and not_null on every key column."""
+    unique_combination over several columns) and not_null on every key column.
+
+    One exception, written down in the model's yml: an ephemeral model (compiled into its
+    readers, never stored) whose key is tested on a model built from it names that model in
+    `meta: {grain_held_by: ...}`; a test on the ephemeral model would recompute it whole."""
+    held_by = (model.meta or {}).get("grain_held_by")
+    if held_by and model.config.get("materialized") == "ephemeral":
+        return None
     tests = _tests(model)
     not_null = {kw.get("column_name") for name, kw in tests if name == "not_null"}
     for name, kw in tests:
