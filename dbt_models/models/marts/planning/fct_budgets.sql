@@ -47,7 +47,10 @@ final as (
         b.file_id
     from budgets as b
     inner join latest_delivery as l
-        on b.fiscal_quarter = l.fiscal_quarter and b.team = l.team and b.file_id = l.file_id
+        on
+            b.fiscal_quarter = l.fiscal_quarter
+            and b.team = l.team
+            and b.file_id is not distinct from l.file_id
     group by b.fiscal_quarter, b.team, b.file_id
 )
 
