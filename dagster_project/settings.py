@@ -12,10 +12,18 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_models"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 
 
+def _from_file(key: str) -> str | None:
+    """A key of the project config file, mlcost.toml (lib/config.py): below the environment."""
+    from dagster_project.lib.config import project_config
+
+    return getattr(project_config(), key)
+
+
 def landing_location() -> str:
-    """MLCOST_LANDING: a local folder (default data/landing) or an fsspec URL such as
-    s3://bucket/prefix, gs://bucket/prefix or az://container/prefix."""
-    value = os.environ.get("MLCOST_LANDING", str(PROJECT_ROOT / "data" / "landing"))
+    """MLCOST_LANDING, else `landing` in mlcost.toml, else data/landing: a local folder or an
+    fsspec URL such as s3://bucket/prefix, gs://bucket/prefix or az://container/prefix."""
+    value = (os.environ.get("MLCOST_LANDING") or _from_file("landing")
+             or str(PROJECT_ROOT / "data" / "landing"))
     return value if is_remote(value) else str(Path(value.removeprefix("file://")).resolve())
 
 
@@ -55,8 +63,9 @@ def freshness_hours() -> float:
 
 
 def warehouse_path() -> Path:
-    return Path(os.environ.get("MLCOST_WAREHOUSE", PROJECT_ROOT / "data" / "warehouse.duckdb")
-                ).resolve()
+    """MLCOST_WAREHOUSE, else `warehouse` in mlcost.toml, else data/warehouse.duckdb."""
+    return Path(os.environ.get("MLCOST_WAREHOUSE") or _from_file("warehouse")
+                or PROJECT_ROOT / "data" / "warehouse.duckdb").resolve()
 
 
 def reports_dir() -> Path:
