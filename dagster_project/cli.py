@@ -228,8 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="materialize the full asset graph over the landing folder")
     r.add_argument("--landing", metavar="DIR|URL", help=LANDING_HELP)
     r.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
-    r.add_argument("--period", metavar="YYYY-MM", help="rebuild only this billing period, YYYY-MM (backfill; "
-                   "default: the periods whose deliveries changed)")
+    r.add_argument("--period", metavar="YYYY-MM", help="rebuild only this billing period "
+                   "(backfill; default: the periods whose deliveries changed)")
     r.add_argument("--from", dest="period_from", metavar="YYYY-MM",
                    help="first billing period to rebuild, YYYY-MM (default: see --period)")
     r.add_argument("--to", dest="period_to", metavar="YYYY-MM",
@@ -290,6 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     try:
         return args.func(args)
+    except BrokenPipeError:  # `mlcost sql ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return OK
     except KeyboardInterrupt:
         print("mlcost: stopped (Ctrl-C or SIGTERM). What was committed stays; the next "
               "`mlcost run` finishes the rest.", file=sys.stderr)

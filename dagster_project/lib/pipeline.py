@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dagster_project import settings
 from dagster_project.exit_codes import BUSY, DATA_ERROR, MISSING_INPUT, OK, USAGE, ExitError
-from dagster_project.lib import run_lock
+from dagster_project.lib import run_lock, run_state
 from dagster_project.lib.dbt_manifest import ensure_dbt_manifest, prune_per_invocation_targets
 from dagster_project.lib.instance import ensure_dagster_home, owner_tags, reap_dead_runs
 from dagster_project.lib.periods import loaded_period_range, periods_to_rebuild
@@ -116,9 +116,24 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
     run_id = str(uuid.uuid4())
     started = time.perf_counter()
     timeout = run_lock.busy_timeout()
+    files, taken_at = None, time.time()
+    if not settings.is_remote(location):  # a remote landing is compared by the mirror step
+        files = run_state.snapshot(Path(location))
+        if periods is None and not full_refresh and \
+                (last := run_state.nothing_new(wh, location, files)):
+            print(f"mlcost: nothing new since {last['run_id']} (finished {last['finished']}); "
+                  f"{len(files)} file(s) in {location} unchanged. Nothing was rebuilt.")
+            _raise_problems(wh)
+            return OK
     with run_lock.warehouse_lock(wh, run_id, timeout=timeout, say=_say):
         run_lock.wait_for_duckdb(wh, time.monotonic() + timeout, say=_say)
+        # A run that fails leaves no state: the next one cannot be taken for a no-op.
+        run_state.state_path(wh).unlink(missing_ok=True)
         result, log_path = _run_locked(wh, run_id, periods, full_refresh)
+        if result.success and files is not None:
+            from dagster_project.lib.ingest.discover import settle_seconds
+
+            run_state.write_state(wh, run_id, location, files, taken_at, settle_seconds())
     elapsed = time.perf_counter() - started
     if not result.success and _interrupted(result):
         raise KeyboardInterrupt  # SIGTERM/Ctrl-C inside a step: Dagster ended the run cleanly
@@ -133,6 +148,12 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
                         + f"\n  full log: {log_path}")
     if not quiet:
         print(f"mlcost run finished in {elapsed:.1f}s; warehouse {wh}")
+    _raise_problems(wh)
+    return OK
+
+
+def _raise_problems(wh: Path) -> None:
+    """Exit 65 naming the quarantined files and held-back slices, if any."""
     problems = []
     if bad := quarantined_files(wh, settings.landing_dir()):
         problems.append(f"{len(bad)} file(s) were quarantined and not loaded (everything else "
@@ -143,7 +164,6 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
                         + "\n".join(f"  - {h}" for h in held))
     if problems:
         raise ExitError("\n".join(problems), DATA_ERROR)
-    return OK
 
 
 def _load_definitions():

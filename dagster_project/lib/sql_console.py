@@ -18,6 +18,7 @@ from dagster_project.exit_codes import MISSING_INPUT, USAGE, ExitError
 # The schemas `mlcost tables` lists: what mlcost publishes (raw and staging are internal).
 PUBLISHED_SCHEMAS = ("focus", "marts", "forecast", "variance", "meta")
 TABLE_ROW_LIMIT = 1000  # --format table prints this many rows at most (csv/json: all)
+DESCRIPTION_WIDTH = 90  # `mlcost tables`: one line per table (the full text: dbt docs)
 
 # Tables written by Python that dbt does not declare (dbt models and sources describe the rest).
 PYTHON_TABLES = {
@@ -45,20 +46,21 @@ def _check_read_only(con, statement: str) -> None:
     try:
         statements = con.extract_statements(statement)
     except duckdb.Error as exc:
-        raise ExitError(f"mlcost sql: the statement does not parse: {_first_line(exc)}",
+        raise ExitError(f"sql: the statement does not parse: {_detail(exc)}",
                         USAGE) from None
     if len(statements) != 1:
-        raise ExitError(f"mlcost sql: expected one statement, got {len(statements)}; run them "
+        raise ExitError(f"sql: expected one statement, got {len(statements)}; run them "
                         "one at a time.", USAGE)
     kind = statements[0].type
     if kind not in (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN):
-        raise ExitError(f"mlcost sql is read-only: a {kind.name} statement is refused (only "
+        raise ExitError(f"sql is read-only: a {kind.name} statement is refused (only "
                         "queries: select, from, with, describe, show, summarize, explain).",
                         USAGE)
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+def _detail(exc: Exception) -> str:
+    """DuckDB's message (its hints, e.g. "Did you mean ...", included) as one paragraph."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def query(warehouse: Path, statement: str) -> tuple[list[str], list[tuple]]:
@@ -75,10 +77,9 @@ def query(warehouse: Path, statement: str) -> tuple[list[str], list[tuple]]:
         except duckdb.Error as exc:
             text = str(exc)
             if "read-only" in text.lower():
-                raise ExitError("mlcost sql is read-only: the warehouse is opened read-only, "
-                                f"so this statement is refused ({_first_line(exc)}).",
-                                USAGE) from None
-            raise ExitError(f"mlcost sql: {_first_line(exc)}", USAGE) from None
+                raise ExitError("sql is read-only: the warehouse is opened read-only, so this "
+                                f"statement is refused ({_detail(exc)}).", USAGE) from None
+            raise ExitError(f"sql: {_detail(exc)}", USAGE) from None
     finally:
         con.close()
     return columns, rows
@@ -178,11 +179,18 @@ def published_tables(warehouse: Path, manifest: Path) -> list[tuple[str, str, in
             ((n,),) = con.execute(
                 f"select count(*) from {quote_ident(schema)}.{quote_ident(table)}"  # noqa: S608
             ).fetchall()
-            desc = descriptions.get((schema, table), "")
-            out.append((schema, table, n, desc.split(". ")[0].rstrip(".") if desc else ""))
+            out.append((schema, table, n, _one_line(descriptions.get((schema, table), ""))))
     finally:
         con.close()
     return out
+
+
+def _one_line(text: str, width: int = DESCRIPTION_WIDTH) -> str:
+    """The first sentence, cut at a word boundary to `width` characters."""
+    first = text.split(". ")[0].rstrip(".")
+    if len(first) <= width:
+        return first
+    return first[:width - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def print_tables(warehouse: Path, manifest: Path, out: TextIO | None = None) -> None:
