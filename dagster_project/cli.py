@@ -164,12 +164,17 @@ def cmd_demo(args) -> int:
     # The exports were just written, completely, by this process: no settle time needed.
     os.environ.setdefault("MLCOST_SETTLE_SECONDS", "0")
     apply_paths(str(root / "landing"), args.warehouse)
-    # A config file pointing at the demo, so a bare `mlcost run` afterwards works.
-    from dagster_project.lib.config import write_demo_config
+    # A config file pointing at the demo, so a bare `mlcost run` afterwards works; not when
+    # MLCOST_CONFIG names the file to use (or, empty, says to use none).
+    from dagster_project.lib.config import CONFIG_ENV, write_demo_config
 
-    config, written = write_demo_config(Path.cwd(), root / "landing", settings.warehouse_path())
-    print(f"Wrote {config}: landing and warehouse of the demo (a bare `mlcost run` uses them)"
-          if written else f"{config} exists: left as it is (the demo does not change it)")
+    if CONFIG_ENV in os.environ:
+        print(f"{CONFIG_ENV} is set: no mlcost.toml written for the demo")
+    else:
+        config, written = write_demo_config(Path.cwd(), root / "landing",
+                                            settings.warehouse_path())
+        print(f"Wrote {config}: the demo's landing and warehouse (a bare `mlcost run` uses "
+              "them)" if written else f"{config} exists: left as it is (not changed)")
     code = run_pipeline(str(root / "landing"), args.warehouse, quiet=True)
     from dagster_project.lib.summary import print_summary
 
