@@ -47,6 +47,16 @@ def collect(warehouse: Path, since: datetime, files: list[str], window, checks_w
                       exists (select 1 from meta.deliveries d where d.superseded_by = l.file_id)
                from meta.load_ledger l where l.loaded_at >= ? order by l.path""",
             [since]).fetchall()
+        # Rows per provider from the billing slices this run delivered (a FOCUS file may hold
+        # several providers); a loaded file without slices (the budgets file) under its own.
+        per_provider = con.execute(
+            """select provider, sum(row_count) from meta.deliveries where loaded_at >= ?
+               group by 1
+               union all
+               select coalesce(provider, family, '?'), sum(row_count) from meta.load_ledger l
+               where loaded_at >= ? and status = 'loaded'
+                 and not exists (select 1 from meta.deliveries d where d.file_id = l.file_id)
+               group by 1""", [since, since]).fetchall()
         ever = {p for (p,) in con.execute(
             "select distinct path from meta.load_ledger where list_contains(?, path)",
             [files]).fetchall()}
@@ -59,14 +69,13 @@ def collect(warehouse: Path, since: datetime, files: list[str], window, checks_w
                    group by all order by provider, month, billing_currency""",
                 list(window)).fetchall()
     this_run = set()
-    for path, status, provider, n, error, warnings, replaced in rows:
+    for path, status, _provider, _n, error, warnings, replaced in rows:
         this_run.add(path)
         if status == "loaded":
             if replaced:
                 s.redelivered += 1
             else:
                 s.new += 1
-            s.rows_per_provider[provider or "?"] = s.rows_per_provider.get(provider or "?", 0) + n
         elif status == "duplicate":
             s.duplicates += 1
         elif status == "skipped":
@@ -75,6 +84,8 @@ def collect(warehouse: Path, since: datetime, files: list[str], window, checks_w
             s.quarantined.append((path, error or ""))
         if warnings:
             s.warned_files.append((path, warnings))
+    for provider, n in per_provider:
+        s.rows_per_provider[provider] = s.rows_per_provider.get(provider, 0) + int(n or 0)
     s.waiting = sum(1 for p in files if p not in ever)
     s.unchanged = sum(1 for p in files if p in ever and p not in this_run)
     return s
@@ -108,9 +119,11 @@ def render(s: RunSummary, warehouse: Path, out=None) -> None:
         console.print(f"Billing periods rebuilt: {first}" + (f" to {last}" if last != first
                                                              else ""), markup=False)
     if s.totals:
-        table = Table("provider", "month", "currency", "amortized (EffectiveCost)",
-                      "invoiced (BilledCost)", title="Totals of the rebuilt periods",
-                      title_justify="left")
+        table = Table(title="Totals of the rebuilt periods", title_justify="left")
+        for name in ("provider", "month", "currency"):
+            table.add_column(name)
+        table.add_column("amortized (EffectiveCost)", justify="right")
+        table.add_column("invoiced (BilledCost)", justify="right")
         for provider, month, currency, eff, billed in s.totals:
             table.add_row(provider, month, currency, _money(eff), _money(billed))
         console.print(table)
