@@ -68,6 +68,22 @@ def warehouse_path() -> Path:
                 or PROJECT_ROOT / "data" / "warehouse.duckdb").resolve()
 
 
+def dbt_target() -> str:
+    """DBT_TARGET, else `target` in mlcost.toml, else dev (DuckDB)."""
+    return os.environ.get("DBT_TARGET") or _from_file("target") or "dev"
+
+
+def scenarios_path() -> Path | None:
+    """MLCOST_SCENARIOS, else `scenarios` in mlcost.toml (the forecast scenarios file)."""
+    value = os.environ.get("MLCOST_SCENARIOS") or _from_file("scenarios")
+    return Path(value).resolve() if value else None
+
+
+def mlflow_uri() -> str | None:
+    """MLCOST_MLFLOW_URI, else `mlflow_uri` in mlcost.toml."""
+    return os.environ.get("MLCOST_MLFLOW_URI") or _from_file("mlflow_uri")
+
+
 def reports_dir() -> Path:
     return Path(os.environ.get("MLCOST_REPORTS", PROJECT_ROOT / "data" / "reports")).resolve()
 

@@ -358,7 +358,8 @@ def test_version_help_defaults_and_export_extension(built, tmp_path):
 
 @pytest.fixture
 def no_env(monkeypatch):
-    for key in ("MLCOST_CONFIG", "MLCOST_LANDING", "MLCOST_WAREHOUSE"):
+    for key in ("MLCOST_CONFIG", "MLCOST_LANDING", "MLCOST_WAREHOUSE", "DBT_TARGET",
+                "MLCOST_SCENARIOS", "MLCOST_MLFLOW_URI"):
         monkeypatch.delenv(key, raising=False)
     return monkeypatch
 
@@ -374,6 +375,13 @@ def test_config_is_found_upwards_and_sits_below_flags_and_environment(tmp_path, 
     cfg = config.project_config()
     assert (cfg.target, cfg.scenarios, cfg.mlflow_uri) == (
         "prod", str((tmp_path / "scen.yml").resolve()), "http://127.0.0.1:5000")
+    assert (settings.dbt_target(), settings.scenarios_path(), settings.mlflow_uri()) == (
+        "prod", (tmp_path / "scen.yml").resolve(), "http://127.0.0.1:5000")
+    for key, value in (("DBT_TARGET", "dev"), ("MLCOST_SCENARIOS", str(tmp_path / "s2.yml")),
+                       ("MLCOST_MLFLOW_URI", "file:///tmp/mlruns")):
+        no_env.setenv(key, value)
+    assert (settings.dbt_target(), settings.scenarios_path(), settings.mlflow_uri()) == (
+        "dev", tmp_path / "s2.yml", "file:///tmp/mlruns")
     no_env.setenv("MLCOST_WAREHOUSE", str(tmp_path / "env.duckdb"))  # environment > file
     assert settings.warehouse_path() == tmp_path / "env.duckdb"
     from dagster_project.lib.pipeline import apply_paths
@@ -390,10 +398,19 @@ def test_config_is_found_upwards_and_sits_below_flags_and_environment(tmp_path, 
     assert config.find_config() is None
 
 
+def test_config_targets_are_the_dbt_profiles_outputs():
+    import yaml
+
+    profiles = yaml.safe_load((settings.DBT_PROJECT_DIR / "profiles.yml").read_text())
+    (profile,) = profiles.values()
+    assert set(config.TARGETS) == set(profile["outputs"])
+
+
 @pytest.mark.parametrize("text, needle", [
     ('landing = "x"\nwarehose = "y"\n', "`warehose`: unknown key"),
     ('landing = [1]\n', "`landing`: expected a non-empty string"),
     ('target = "qa"\n', "`target`: 'qa' is not a dbt target"),
+    ('warehouse = ""\n', "`warehouse`: expected a non-empty string"),
     ('mlflow_uri = "localhost"\n', "`mlflow_uri`"),
     ('landing = "x\n', "not valid TOML"),
 ])

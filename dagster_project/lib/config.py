@@ -3,7 +3,7 @@ tomllib. Precedence (settings.py applies it): flags > environment > this file > 
 
     landing = "data/demo/landing"        # folder (relative to this file) or s3://... URL
     warehouse = "data/warehouse.duckdb"  # relative to this file
-    target = "dev"                       # dbt target: dev (DuckDB) or prod (BigQuery)
+    target = "dev"                       # dbt target: dev (DuckDB), prod (BigQuery), ci...
     scenarios = "scenarios.yml"          # forecast scenarios file, relative to this file
     mlflow_uri = "http://127.0.0.1:5000" # MLflow tracking URI
 
@@ -22,7 +22,7 @@ from dagster_project.exit_codes import USAGE, ExitError
 
 FILE_NAME = "mlcost.toml"
 CONFIG_ENV = "MLCOST_CONFIG"  # a file to use instead of the search; "" = no file at all
-TARGETS = ("dev", "prod")
+TARGETS = ("dev", "prod", "ci", "emulator")  # the outputs of dbt_models/profiles.yml
 KEYS = ("landing", "warehouse", "target", "scenarios", "mlflow_uri")
 
 
