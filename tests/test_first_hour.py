@@ -436,3 +436,17 @@ def test_demo_config_round_trips_and_an_existing_file_is_left(tmp_path, no_env):
     path.write_text('warehouse = "mine.duckdb"\n')
     assert config.write_demo_config(tmp_path, landing, wh) == (path, False)
     assert path.read_text() == 'warehouse = "mine.duckdb"\n'
+
+
+def test_progress_shows_only_on_a_terminal(monkeypatch):
+    from dagster_project.lib import pipeline
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    for stream, shown in ((io.StringIO(), False), (Tty(), True)):
+        monkeypatch.setattr(sys, "stdout", stream)
+        with pipeline._progress("loading new exports"):
+            pass
+        assert ("loading new exports" in stream.getvalue()) is shown
