@@ -266,6 +266,16 @@ def test_sql_prints_table_csv_and_json(built):
     lines = proc.stdout.splitlines()
     assert lines[0].split() == ["provider", "billing_currency", "cost"]
     assert lines[-1] == f"({len(expected)} rows)" and len(lines) == len(expected) + 3
+    # The table shows 1000 rows and says there are more; csv and json stream every row.
+    big = "select range as n, range / 7 as x from range(25000)"
+    lines = mlcost(built, "sql", big, "--warehouse", str(wh)).stdout.splitlines()
+    assert len(lines) == 1003 and lines[-1].startswith("(first 1,000 rows shown; more")
+    proc = mlcost(built, "sql", big, "--format", "csv", "--warehouse", str(wh))
+    assert len(proc.stdout.splitlines()) == 25001
+    proc = mlcost(built, "sql", big + " union all select -1, 'nan'::double", "--format", "json",
+                  "--warehouse", str(wh))
+    data = json.loads(proc.stdout)
+    assert len(data) == 25001 and {"n": -1, "x": None} in data  # NaN is not JSON: null
 
 
 def test_sql_refuses_writes_and_says_why(built, tmp_path):

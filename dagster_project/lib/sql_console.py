@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -63,26 +64,58 @@ def _detail(exc: Exception) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def query(warehouse: Path, statement: str) -> tuple[list[str], list[tuple]]:
-    """Column names and rows of one read-only query."""
+BATCH = 10_000  # rows fetched at a time: csv/json stream any result size
+
+
+def _refused(exc: Exception) -> ExitError:
+    if "read-only" in str(exc).lower():
+        return ExitError("sql is read-only: the warehouse is opened read-only, so this "
+                         f"statement is refused ({_detail(exc)}).", USAGE)
+    return ExitError(f"sql: {_detail(exc)}", USAGE)
+
+
+def run_sql(warehouse: Path, statement: str, fmt: str = "table", out: TextIO | None = None
+            ) -> None:
+    """Run one read-only query and write its result to `out` (stdout) as table, csv or json."""
     import duckdb
 
+    out = out or sys.stdout
     con = _open(warehouse)
     try:
         _check_read_only(con, statement)
         try:
             cur = con.execute(statement)
             columns = [d[0] for d in cur.description or []]
-            rows = cur.fetchall()
+            if fmt == "table":  # one row more than shown tells whether there are more
+                rows = cur.fetchmany(TABLE_ROW_LIMIT + 1)
+                write_table(columns, rows[:TABLE_ROW_LIMIT], out,
+                            truncated=len(rows) > TABLE_ROW_LIMIT)
+                return
+            batches = iter(lambda: cur.fetchmany(BATCH), [])
+            (_write_csv if fmt == "csv" else _write_json)(columns, batches, out)
         except duckdb.Error as exc:
-            text = str(exc)
-            if "read-only" in text.lower():
-                raise ExitError("sql is read-only: the warehouse is opened read-only, so this "
-                                f"statement is refused ({_detail(exc)}).", USAGE) from None
-            raise ExitError(f"sql: {_detail(exc)}", USAGE) from None
+            raise _refused(exc) from None
     finally:
         con.close()
-    return columns, rows
+
+
+def _write_csv(columns, batches, out: TextIO) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for batch in batches:
+        writer.writerows([_text(v) for v in row] for row in batch)
+
+
+def _write_json(columns, batches, out: TextIO) -> None:
+    """A JSON array of objects, one per row, written as the rows arrive."""
+    out.write("[")
+    sep = "\n"
+    for batch in batches:
+        for row in batch:
+            out.write(sep + json.dumps({c: _json_value(v) for c, v in zip(columns, row,
+                                                                           strict=True)}))
+            sep = ",\n"
+    out.write("\n]\n")
 
 
 def _text(value) -> str:
@@ -97,6 +130,8 @@ def _text(value) -> str:
 
 
 def _json_value(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN and infinities are not JSON
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, list | tuple):
@@ -106,9 +141,10 @@ def _json_value(value):
     return _text(value)  # Decimal as a string: JSON numbers would lose exactness in most readers
 
 
-def write_table(columns: list[str], rows: list[tuple], out: TextIO) -> None:
-    """A plain aligned table (numbers right-aligned), at most TABLE_ROW_LIMIT rows."""
-    shown = rows[:TABLE_ROW_LIMIT]
+def write_table(columns: list[str], rows: list[tuple], out: TextIO, *,
+                truncated: bool = False) -> None:
+    """A plain aligned table, numbers right-aligned; `truncated`: the result had more rows."""
+    shown = rows
     cells = [[_text(v) for v in row] for row in shown]
     numeric = [bool(shown) and all(isinstance(r[i], int | float | Decimal) or r[i] is None
                                    for r in shown) and not all(r[i] is None for r in shown)
@@ -123,28 +159,11 @@ def write_table(columns: list[str], rows: list[tuple], out: TextIO) -> None:
     out.write("  ".join("-" * w for w in widths) + "\n")
     for row in cells:
         out.write(line(row) + "\n")
-    more = len(rows) - len(shown)
-    tail = f"; {more:,} more not shown (use --format csv or json for all)" if more else ""
-    out.write(f"({len(rows):,} row{'s' if len(rows) != 1 else ''}{tail})\n")
-
-
-def write_result(columns: list[str], rows: list[tuple], fmt: str, out: TextIO) -> None:
-    if fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([_text(v) for v in row] for row in rows)
-    elif fmt == "json":
-        json.dump([{c: _json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows],
-                  out, indent=1)
-        out.write("\n")
+    if truncated:
+        out.write(f"(first {len(rows):,} rows shown; more not shown: use --format csv or json "
+                  "for all)\n")
     else:
-        write_table(columns, rows, out)
-
-
-def run_sql(warehouse: Path, statement: str, fmt: str = "table", out: TextIO | None = None
-            ) -> None:
-    columns, rows = query(warehouse, statement)
-    write_result(columns, rows, fmt, out or sys.stdout)
+        out.write(f"({len(rows):,} row{'s' if len(rows) != 1 else ''})\n")
 
 
 def _manifest_descriptions(manifest: Path) -> dict[tuple[str, str], str]:
