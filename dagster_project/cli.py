@@ -171,10 +171,14 @@ def cmd_demo(args) -> int:
     if CONFIG_ENV in os.environ:
         print(f"{CONFIG_ENV} is set: no mlcost.toml written for the demo")
     else:
-        config, written = write_demo_config(Path.cwd(), root / "landing",
-                                            settings.warehouse_path())
-        print(f"Wrote {config}: the demo's landing and warehouse (a bare `mlcost run` uses "
-              "them)" if written else f"{config} exists: left as it is (not changed)")
+        try:
+            config, written = write_demo_config(Path.cwd(), root / "landing",
+                                                settings.warehouse_path())
+            print(f"Wrote {config}: the demo's landing and warehouse (a bare `mlcost run` "
+                  "uses them)" if written else f"{config} exists: left as it is (not changed)")
+        except OSError as exc:  # a read-only working directory: the demo itself still runs
+            print(f"mlcost.toml not written in {Path.cwd()}: {exc.strerror or exc}",
+                  file=sys.stderr)
     code = run_pipeline(str(root / "landing"), args.warehouse, quiet=True)
     from dagster_project.lib.summary import print_summary
 
