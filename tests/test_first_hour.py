@@ -460,3 +460,32 @@ def test_progress_shows_only_on_a_terminal(monkeypatch):
         with pipeline._progress("loading new exports"):
             pass
         assert ("loading new exports" in stream.getvalue()) is shown
+
+
+def test_demo_writes_the_config_a_bare_run_then_uses(tmp_path, no_env, capsys):
+    """`mlcost demo` (generation and run stubbed: the module's warehouse proves the run part)
+    writes mlcost.toml in the working directory; a second demo leaves it."""
+    import dagster_project.lib.generate as gen
+    import dagster_project.lib.summary as summary
+    from dagster_project import cli
+
+    calls = []
+    no_env.setattr(gen, "generate", lambda root, **kw: calls.append(("generate", root)))
+    no_env.setattr(cli, "run_pipeline", lambda landing, wh, **kw: calls.append(
+        ("run", landing, wh)) or 0)
+    no_env.setattr(summary, "print_summary", lambda *a, **kw: None)
+    no_env.setattr(cli.signal, "signal", lambda *a: None)  # keep pytest's own handlers
+    for key in ("DAGSTER_HOME", "MLCOST_REPORTS", "MLCOST_EXPORTS"):
+        no_env.setenv(key, str(tmp_path / key.lower()))
+    no_env.chdir(tmp_path)
+    assert cli.main(["demo", "--out", "d", "--warehouse", "w.duckdb"]) == 0
+    assert "Wrote " + str(tmp_path / "mlcost.toml") in capsys.readouterr().out
+    no_env.delenv("MLCOST_LANDING")
+    no_env.delenv("MLCOST_WAREHOUSE")
+    assert settings.landing_location() == str(tmp_path / "d" / "landing")
+    assert settings.warehouse_path() == tmp_path / "w.duckdb"
+    before = (tmp_path / "mlcost.toml").read_text()
+    assert cli.main(["demo", "--out", "d2"]) == 0
+    assert "exists: left as it is" in capsys.readouterr().out
+    assert (tmp_path / "mlcost.toml").read_text() == before
+    assert [c[0] for c in calls] == ["generate", "run", "generate", "run"]
