@@ -116,6 +116,10 @@ EXPORTS = {
 
 
 def cmd_export(args) -> int:
+    suffix = Path(args.out).suffix.lower()
+    if args.format is None and suffix not in ("", ".parquet", ".csv"):
+        raise ExitError(f"--out {args.out}: mlcost exports Parquet (.parquet) or CSV (.csv), not "
+                        f"{suffix}; name the file .parquet or .csv, or pass --format.", USAGE)
     apply_paths(None, args.warehouse)
     from dagster_project.lib.exporter import export_table
     from dagster_project.lib.warehouse import connection, table_exists
@@ -131,6 +135,22 @@ def cmd_export(args) -> int:
     return OK
 
 
+def cmd_sql(args) -> int:
+    apply_paths(None, args.warehouse)
+    from dagster_project.lib.sql_console import run_sql
+
+    run_sql(settings.warehouse_path(), args.statement, args.format)
+    return OK
+
+
+def cmd_tables(args) -> int:
+    apply_paths(None, args.warehouse)
+    from dagster_project.lib.sql_console import print_tables
+
+    print_tables(settings.warehouse_path(), settings.DBT_PROJECT_DIR / "target" / "manifest.json")
+    return OK
+
+
 def cmd_demo(args) -> int:
     from dagster_project.lib.generate import generate
 
@@ -143,6 +163,22 @@ def cmd_demo(args) -> int:
           f"({time.perf_counter() - started:.1f}s)")
     # The exports were just written, completely, by this process: no settle time needed.
     os.environ.setdefault("MLCOST_SETTLE_SECONDS", "0")
+    apply_paths(str(root / "landing"), args.warehouse)
+    # A config file pointing at the demo, so a bare `mlcost run` afterwards works; not when
+    # MLCOST_CONFIG names the file to use (or, empty, says to use none).
+    from dagster_project.lib.config import CONFIG_ENV, write_demo_config
+
+    if CONFIG_ENV in os.environ:
+        print(f"{CONFIG_ENV} is set: no mlcost.toml written for the demo")
+    else:
+        try:
+            config, written = write_demo_config(Path.cwd(), root / "landing",
+                                                settings.warehouse_path())
+            print(f"Wrote {config}: the demo's landing and warehouse (a bare `mlcost run` "
+                  "uses them)" if written else f"{config} exists: left as it is (not changed)")
+        except OSError as exc:  # a read-only working directory: the demo itself still runs
+            print(f"mlcost.toml not written in {Path.cwd()}: {exc.strerror or exc}",
+                  file=sys.stderr)
     code = run_pipeline(str(root / "landing"), args.warehouse, quiet=True)
     from dagster_project.lib.summary import print_summary
 
@@ -162,57 +198,92 @@ class _Parser(argparse.ArgumentParser):
         self.exit(USAGE, f"{self.prog}: error: {message}\n")
 
 
+LANDING_HELP = ("landing folder or s3:// URL (default: $MLCOST_LANDING, else `landing` in "
+                "mlcost.toml, else data/landing)")
+WAREHOUSE_HELP = ("DuckDB warehouse file (default: $MLCOST_WAREHOUSE, else `warehouse` in "
+                  "mlcost.toml, else data/warehouse.duckdb)")
+END_MONTH_HELP = ("last month of the demo data, YYYY-MM (default: the last month of the last "
+                  "complete quarter before today); pins the window")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mlcost")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="mlcost", description=(
         "Multi-cloud ML cost pipeline: billing exports -> FOCUS 1.2 -> attribution, idle waste, "
         "forecast and quarterly variance. Exit codes: README.md, 'Exit codes'."))
-    p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    p.add_argument("--version", action="version", version=f"mlcost {_version()}")
+    p.add_argument("--debug", action="store_true",
+                   help="show tracebacks on errors (default: off)")
     sub = p.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("generate", help="write the deterministic demo exports")
     g.add_argument("--out", required=True, help="output root (landing/ and ground_truth/)")
-    g.add_argument("--months", type=int, default=18)
-    g.add_argument("--seed", type=int, default=42)
-    g.add_argument("--end-month", help="last month of the demo data, YYYY-MM (default: the "
-                   "last month of the last complete quarter before today); pins the window")
+    g.add_argument("--months", type=int, default=18, help="months of data (default: 18)")
+    g.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+    g.add_argument("--end-month", help=END_MONTH_HELP)
     g.add_argument("--scale", default="1.0", help="fleet-size multiplier (e.g. 1.5), or a CUR "
-                   "2.0 row count (1M, 10M, 100M) for one month at benchmark volume")
+                   "2.0 row count (1M, 10M, 100M) for one month at benchmark volume "
+                   "(default: 1.0)")
     g.set_defaults(func=cmd_generate)
 
     r = sub.add_parser("run", help="materialize the full asset graph over the landing folder")
-    r.add_argument("--landing", help="landing folder (default $MLCOST_LANDING or data/landing)")
-    r.add_argument("--warehouse", help="DuckDB file (default $MLCOST_WAREHOUSE or "
-                                       "data/warehouse.duckdb)")
-    r.add_argument("--period", help="rebuild only this billing period, YYYY-MM (backfill)")
-    r.add_argument("--from", dest="period_from", help="first billing period to rebuild, YYYY-MM")
-    r.add_argument("--to", dest="period_to", help="last billing period to rebuild (inclusive)")
+    r.add_argument("--landing", metavar="DIR|URL", help=LANDING_HELP)
+    r.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
+    r.add_argument("--period", metavar="YYYY-MM", help="rebuild only this billing period "
+                   "(backfill; default: the periods whose deliveries changed)")
+    r.add_argument("--from", dest="period_from", metavar="YYYY-MM",
+                   help="first billing period to rebuild, YYYY-MM (default: see --period)")
+    r.add_argument("--to", dest="period_to", metavar="YYYY-MM",
+                   help="last billing period to rebuild, inclusive (default: see --period)")
     r.add_argument("--full-refresh", action="store_true",
-                   help="rebuild the incremental models from scratch (after a model change)")
+                   help="rebuild the incremental models from scratch, after a model change "
+                   "(default: off)")
     r.set_defaults(func=cmd_run)
 
     d = sub.add_parser("demo", help="generate + run + report on the demo company")
-    d.add_argument("--out", help="demo data root (default data/demo)")
-    d.add_argument("--warehouse")
-    d.add_argument("--months", type=int, default=18)
-    d.add_argument("--seed", type=int, default=42)
-    d.add_argument("--end-month", help="last month of the demo data, YYYY-MM (default: the "
-                   "last month of the last complete quarter before today); pins the window")
-    d.add_argument("--scale", type=float, default=1.0)
+    d.add_argument("--out", help="demo data root (default: data/demo)")
+    d.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
+    d.add_argument("--months", type=int, default=18, help="months of data (default: 18)")
+    d.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
+    d.add_argument("--end-month", help=END_MONTH_HELP)
+    d.add_argument("--scale", type=float, default=1.0,
+                   help="fleet-size multiplier (default: 1.0)")
     d.set_defaults(func=cmd_demo)
 
     e = sub.add_parser("export", help="write one published dataset to Parquet or CSV")
     e.add_argument("table", choices=sorted(EXPORTS))
-    e.add_argument("--out", required=True)
+    e.add_argument("--out", required=True, help="output file, .parquet or .csv")
     e.add_argument("--format", choices=["parquet", "csv"], default=None,
-                   help="default: from the file extension, else parquet")
-    e.add_argument("--warehouse")
+                   help="default: from the --out extension (.parquet, .csv; none = parquet); "
+                   "any other extension is refused")
+    e.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
     e.set_defaults(func=cmd_export)
 
     rp = sub.add_parser("report", help="write the quarterly variance report (HTML)")
     rp.add_argument("--quarter", required=True, help="YYYYQn")
-    rp.add_argument("--out", help="output folder (default data/reports)")
-    rp.add_argument("--warehouse")
+    rp.add_argument("--out", help="output folder (default: $MLCOST_REPORTS, else data/reports)")
+    rp.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
     rp.set_defaults(func=cmd_report)
+
+    q = sub.add_parser("sql", help="run one read-only SQL query on the warehouse")
+    q.add_argument("statement", help='one query, e.g. "from marts.fct_costs_monthly limit 10"')
+    q.add_argument("--format", choices=["table", "csv", "json"], default="table",
+                   help="table (aligned, first 1000 rows), csv or json (all rows) "
+                   "(default: table)")
+    q.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
+    q.set_defaults(func=cmd_sql)
+
+    t = sub.add_parser("tables", help="list the published tables with row counts and meaning")
+    t.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
+    t.set_defaults(func=cmd_tables)
     return p
 
 
@@ -228,6 +299,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     try:
         return args.func(args)
+    except BrokenPipeError:  # `mlcost sql ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return OK
     except KeyboardInterrupt:
         print("mlcost: stopped (Ctrl-C or SIGTERM). What was committed stays; the next "
               "`mlcost run` finishes the rest.", file=sys.stderr)

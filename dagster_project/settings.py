@@ -12,10 +12,18 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_models"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 
 
+def _from_file(key: str) -> str | None:
+    """A key of the project config file, mlcost.toml (lib/config.py): below the environment."""
+    from dagster_project.lib.config import project_config
+
+    return getattr(project_config(), key)
+
+
 def landing_location() -> str:
-    """MLCOST_LANDING: a local folder (default data/landing) or an fsspec URL such as
-    s3://bucket/prefix, gs://bucket/prefix or az://container/prefix."""
-    value = os.environ.get("MLCOST_LANDING", str(PROJECT_ROOT / "data" / "landing"))
+    """MLCOST_LANDING, else `landing` in mlcost.toml, else data/landing: a local folder or an
+    fsspec URL such as s3://bucket/prefix, gs://bucket/prefix or az://container/prefix."""
+    value = (os.environ.get("MLCOST_LANDING") or _from_file("landing")
+             or str(PROJECT_ROOT / "data" / "landing"))
     return value if is_remote(value) else str(Path(value.removeprefix("file://")).resolve())
 
 
@@ -55,8 +63,25 @@ def freshness_hours() -> float:
 
 
 def warehouse_path() -> Path:
-    return Path(os.environ.get("MLCOST_WAREHOUSE", PROJECT_ROOT / "data" / "warehouse.duckdb")
-                ).resolve()
+    """MLCOST_WAREHOUSE, else `warehouse` in mlcost.toml, else data/warehouse.duckdb."""
+    return Path(os.environ.get("MLCOST_WAREHOUSE") or _from_file("warehouse")
+                or PROJECT_ROOT / "data" / "warehouse.duckdb").resolve()
+
+
+def dbt_target() -> str:
+    """DBT_TARGET, else `target` in mlcost.toml, else dev (DuckDB)."""
+    return os.environ.get("DBT_TARGET") or _from_file("target") or "dev"
+
+
+def scenarios_path() -> Path | None:
+    """MLCOST_SCENARIOS, else `scenarios` in mlcost.toml (the forecast scenarios file)."""
+    value = os.environ.get("MLCOST_SCENARIOS") or _from_file("scenarios")
+    return Path(value).resolve() if value else None
+
+
+def mlflow_uri() -> str | None:
+    """MLCOST_MLFLOW_URI, else `mlflow_uri` in mlcost.toml."""
+    return os.environ.get("MLCOST_MLFLOW_URI") or _from_file("mlflow_uri")
 
 
 def reports_dir() -> Path:

@@ -15,6 +15,9 @@ from dagster_project import settings
 
 # Tests write their landing files just before loading them: no settle time (see docs/bad-input.md).
 os.environ.setdefault("MLCOST_SETTLE_SECONDS", "0")
+# No project config file (mlcost.toml, e.g. the one `make demo` writes) steers the tests, and
+# `mlcost demo` in a test writes none (tests/test_first_hour.py tests the file itself).
+os.environ.setdefault("MLCOST_CONFIG", "")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL = FIXTURES / "real"

@@ -13,15 +13,17 @@ import os
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dagster_project import settings
 from dagster_project.exit_codes import BUSY, DATA_ERROR, MISSING_INPUT, OK, USAGE, ExitError
-from dagster_project.lib import run_lock
+from dagster_project.lib import run_lock, run_state
 from dagster_project.lib.dbt_manifest import ensure_dbt_manifest, prune_per_invocation_targets
 from dagster_project.lib.instance import ensure_dagster_home, owner_tags, reap_dead_runs
 from dagster_project.lib.periods import loaded_period_range, periods_to_rebuild
 from dagster_project.lib.run_outcome import failure_messages, held_back_slices, quarantined_files
+from dagster_project.lib.run_summary import failed_checks
 
 RUN_ID_TAG = "mlcost/run_id"
 
@@ -116,9 +118,25 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
     run_id = str(uuid.uuid4())
     started = time.perf_counter()
     timeout = run_lock.busy_timeout()
+    files, taken_at = None, time.time()
+    since = datetime.now(UTC).replace(tzinfo=None)  # the ledger's loaded_at: naive UTC
+    if not settings.is_remote(location):  # a remote landing is compared by the mirror step
+        files = run_state.snapshot(Path(location))
+        if periods is None and not full_refresh and \
+                (last := run_state.nothing_new(wh, location, files)):
+            print(f"mlcost: nothing new since {last['run_id']} (finished {last['finished']}); "
+                  f"{len(files)} file(s) in {location} unchanged. Nothing was rebuilt.")
+            _raise_problems(wh)
+            return OK
     with run_lock.warehouse_lock(wh, run_id, timeout=timeout, say=_say):
         run_lock.wait_for_duckdb(wh, time.monotonic() + timeout, say=_say)
-        result, log_path = _run_locked(wh, run_id, periods, full_refresh)
+        # A run that fails leaves no state: the next one cannot be taken for a no-op.
+        run_state.state_path(wh).unlink(missing_ok=True)
+        result, log_path, info = _run_locked(wh, run_id, periods, full_refresh)
+        if result.success and files is not None:
+            from dagster_project.lib.ingest.discover import settle_seconds
+
+            run_state.write_state(wh, run_id, location, files, taken_at, settle_seconds())
     elapsed = time.perf_counter() - started
     if not result.success and _interrupted(result):
         raise KeyboardInterrupt  # SIGTERM/Ctrl-C inside a step: Dagster ended the run cleanly
@@ -132,7 +150,19 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
         raise ExitError("mlcost run failed.\n" + "\n".join(f"  - {m}" for m in messages)
                         + f"\n  full log: {log_path}")
     if not quiet:
-        print(f"mlcost run finished in {elapsed:.1f}s; warehouse {wh}")
+        from dagster_project.lib.ingest.discover import discover
+        from dagster_project.lib.run_summary import collect, render
+
+        seen = list(files) if files is not None else [str(p) for p in
+                                                       discover(settings.landing_dir())]
+        render(collect(wh, since, seen, info["window"], info["checks"], held_back_slices(wh),
+                       elapsed), wh)
+    _raise_problems(wh)
+    return OK
+
+
+def _raise_problems(wh: Path) -> None:
+    """Exit 65 naming the quarantined files and held-back slices, if any."""
     problems = []
     if bad := quarantined_files(wh, settings.landing_dir()):
         problems.append(f"{len(bad)} file(s) were quarantined and not loaded (everything else "
@@ -143,7 +173,6 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
                         + "\n".join(f"  - {h}" for h in held))
     if problems:
         raise ExitError("\n".join(problems), DATA_ERROR)
-    return OK
 
 
 def _load_definitions():
@@ -190,10 +219,13 @@ def _run_locked(wh: Path, run_id: str, periods, full_refresh: bool):
             handler.setLevel(level)
         # dagster-dbt echoes every dbt event to stdout; keep that in a log file instead.
         verbose = level in ("DEBUG", "INFO")
-        result = _execute(defs.resolve_job_def("ingest"), instance, level, log, verbose,
-                          run_id=run_id, tags=tags)
+        info: dict = {"window": None, "checks": []}
+        with _progress("loading new exports"):
+            result = _execute(defs.resolve_job_def("ingest"), instance, level, log, verbose,
+                              run_id=run_id, tags=tags)
+        info["checks"] += failed_checks(result)
         if not result.success:
-            return result, log_path
+            return result, log_path, info
         window = _with_unfinished(periods or default_window(result, wh), pending, wh)
         if window is None:  # nothing billed yet: build the (empty) current month
             window = (billing_periods.get_last_partition_key(),) * 2
@@ -206,11 +238,25 @@ def _run_locked(wh: Path, run_id: str, periods, full_refresh: bool):
         run_lock.write_pending(wh, run_id, window)
         extra = {"ops": {a.op.name: {"config": {"full_refresh": True}} for a in DBT_ASSETS}
                  } if full_refresh else {}
-        result = _execute(
-            defs.resolve_job_def("mlcost_build"), instance, level, log, verbose,
-            tags={**tags, ASSET_PARTITION_RANGE_START_TAG: window[0],
-                  ASSET_PARTITION_RANGE_END_TAG: window[1]},
-            extra_config=extra)
+        info["window"] = tuple(window)
+        with _progress(f"rebuilding billing periods {window[0]} to {window[1]} and everything "
+                       "downstream"):
+            result = _execute(
+                defs.resolve_job_def("mlcost_build"), instance, level, log, verbose,
+                tags={**tags, ASSET_PARTITION_RANGE_START_TAG: window[0],
+                      ASSET_PARTITION_RANGE_END_TAG: window[1]},
+                extra_config=extra)
+        info["checks"] += failed_checks(result)
         if result.success:
             run_lock.clear_pending(wh)
-    return result, log_path
+    return result, log_path, info
+
+
+def _progress(text: str):
+    """A rich spinner on long steps, only when stdout is a terminal (logs and pipes stay
+    clean). Bound to the real stdout: the steps redirect sys.stdout to the log file."""
+    if not sys.stdout.isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(file=sys.stdout).status(f"mlcost: {text}…")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,6 +50,8 @@ def print_summary(warehouse: Path, reports_dir: Path, *, elapsed: float | None =
     report = reports_dir / f"mlcost-report-{q}.html"
     print(f"\nReport: {report if report.exists() else '(not written: see the run log)'}")
     print(f"Warehouse: {warehouse}")
-    print("  e.g. duckdb " + str(warehouse) + " -c 'from marts.fct_costs_monthly limit 10'")
+    wh = shlex.quote(str(warehouse))
+    print(f"  list it:  mlcost tables --warehouse {wh}")
+    print(f'  query it: mlcost sql "from marts.fct_costs_monthly limit 10" --warehouse {wh}')
     if elapsed is not None:
         print(f"Done in {elapsed:.0f}s.")

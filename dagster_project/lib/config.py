@@ -1,0 +1,138 @@
+"""The project config file, `mlcost.toml`: found from the working directory upwards, read with
+tomllib. Precedence (settings.py applies it): flags > environment > this file > defaults.
+
+    landing = "data/demo/landing"        # folder (relative to this file) or s3://... URL
+    warehouse = "data/warehouse.duckdb"  # relative to this file
+    target = "dev"                       # dbt target: dev (DuckDB), prod (BigQuery), ci...
+    scenarios = "scenarios.yml"          # forecast scenarios file, relative to this file
+    mlflow_uri = "http://127.0.0.1:5000" # MLflow tracking URI
+
+`target`, `scenarios` and `mlflow_uri` are read and validated here and only stored for now:
+the BigQuery, forecast-scenario and unit-economics work uses them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster_project.exit_codes import USAGE, ExitError
+
+FILE_NAME = "mlcost.toml"
+CONFIG_ENV = "MLCOST_CONFIG"  # a file to use instead of the search; "" = no file at all
+TARGETS = ("dev", "prod", "ci", "emulator")  # the outputs of dbt_models/profiles.yml
+KEYS = ("landing", "warehouse", "target", "scenarios", "mlflow_uri")
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    path: Path | None = None  # None: no file
+    landing: str | None = None
+    warehouse: str | None = None
+    target: str | None = None
+    scenarios: str | None = None
+    mlflow_uri: str | None = None
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """$MLCOST_CONFIG if set (empty: none), else the first mlcost.toml from `start` (the
+    working directory) up to the filesystem root."""
+    if CONFIG_ENV in os.environ:
+        value = os.environ[CONFIG_ENV]
+        return Path(value).expanduser().resolve() if value else None
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / FILE_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _is_url(value: str) -> bool:
+    return "://" in value and not value.startswith("file://")
+
+
+def _path(file: Path, key: str, value: str) -> str:
+    """A path relative to the file's folder (URLs as they are)."""
+    if _is_url(value):
+        return value
+    return str((file.parent / Path(value.removeprefix("file://")).expanduser()).resolve())
+
+
+def _bad(file: Path, key: str | None, problem: str) -> ExitError:
+    where = f"{file}: key `{key}`" if key else str(file)
+    return ExitError(f"{where}: {problem} (mlcost.toml keys: {', '.join(KEYS)}; see README "
+                     "'Configuration').", USAGE)
+
+
+def parse_config(file: Path) -> ProjectConfig:
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise _bad(file, None, f"not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExitError(f"{file}: cannot read the config file: {exc}", USAGE) from None
+    unknown = sorted(set(data) - set(KEYS))
+    if unknown:
+        raise _bad(file, unknown[0], "unknown key")
+    values: dict[str, str] = {}
+    for key, value in data.items():
+        if not isinstance(value, str) or not value.strip():
+            raise _bad(file, key, f"expected a non-empty string, got {value!r}")
+        values[key] = value.strip()
+    if "target" in values and values["target"] not in TARGETS:
+        raise _bad(file, "target", f"{values['target']!r} is not a dbt target; expected one of "
+                   f"{', '.join(TARGETS)}")
+    uri = values.get("mlflow_uri")
+    if uri is not None and not ("://" in uri or uri.startswith("file:") or uri == "databricks"):
+        raise _bad(file, "mlflow_uri", f"{uri!r} is not a URI (e.g. http://host:5000, "
+                   "file:///path/mlruns, databricks)")
+    for key in ("landing", "warehouse", "scenarios"):
+        if key in values:
+            values[key] = _path(file, key, values[key])
+    return ProjectConfig(path=file, **values)
+
+
+_cache: dict[tuple[str, int], ProjectConfig] = {}
+
+
+def project_config() -> ProjectConfig:
+    """The config in effect for this process (re-read when the file changes)."""
+    file = find_config()
+    if file is None:
+        return ProjectConfig()
+    try:
+        key = (str(file), file.stat().st_mtime_ns)
+    except OSError:
+        raise ExitError(f"{file}: {CONFIG_ENV} names a config file that does not exist.",
+                        USAGE) from None
+    if key not in _cache:
+        _cache[key] = parse_config(file)
+    return _cache[key]
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+def write_demo_config(folder: Path, landing: Path, warehouse: Path) -> tuple[Path, bool]:
+    """Write `folder/mlcost.toml` pointing at the demo's landing and warehouse, unless a config
+    file already exists there. Returns (path, written)."""
+    file = folder / FILE_NAME
+    if file.exists():
+        return file, False
+    text = ("# Written by `mlcost demo`: the demo's landing folder and warehouse, so a bare\n"
+            "# `mlcost run` works. Paths are relative to this file. Keys: README 'Configuration'.\n"
+            f"landing = {_toml_string(_relative(landing, folder))}\n"
+            f"warehouse = {_toml_string(_relative(warehouse, folder))}\n")
+    file.write_text(text, encoding="utf-8")
+    return file, True
+
+
+def _toml_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
