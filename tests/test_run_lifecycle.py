@@ -7,6 +7,7 @@ that is killed at several points and finished by the next run."""
 
 from __future__ import annotations
 
+import csv
 import os
 import resource
 import signal
@@ -19,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from dagster_project.lib.warehouse import connection
+
+from .conftest import REAL
 
 MLCOST = str(Path(sys.executable).parent / "mlcost")
 ACTIVE = ("NOT_STARTED", "STARTING", "STARTED", "CANCELING")
@@ -138,7 +141,33 @@ def root(tmp_path_factory) -> Path:
     subprocess.run([MLCOST, "generate", "--out", str(root / "demo"), "--months", "4",
                     "--scale", "0.2", "--end-month", "2026-09"], check=True,
                    capture_output=True, env=_env(root))
+    _broken_focus_slice(root / "demo" / "landing" / "acme" / "2026-08.csv")
     return root
+
+
+def _broken_focus_slice(dest: Path) -> None:
+    """A small FOCUS file of another provider's account for 2026-08 whose first row has a
+    ChargeCategory FOCUS does not allow: the build holds that slice back (exit 65) and
+    publishes the rest, in every run of the landing."""
+    with open(REAL / "multi" / "focus_1.0_finops_foundation_sample" / "focus_sample.csv",
+              newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    col = {name: i for i, name in enumerate(header)}
+    out = []
+    for n, row in enumerate(rows[:3]):
+        row = list(row)
+        row[col["ProviderName"]] = "ACME Cloud"
+        row[col["BillingAccountId"]] = "123456789012"
+        row[col["BillingPeriodStart"]] = "2026-08-01 00:00:00"
+        row[col["BillingPeriodEnd"]] = "2026-09-01 00:00:00"
+        row[col["ChargePeriodStart"]] = f"2026-08-1{n} 00:00:00"
+        row[col["ChargePeriodEnd"]] = f"2026-08-1{n} 01:00:00"
+        if n == 0:
+            row[col["ChargeCategory"]] = "Refund"
+        out.append(row)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with open(dest, "w", newline="") as fh:
+        csv.writer(fh).writerows([header, *out])
 
 
 def test_a_held_warehouse_names_its_holder_and_gives_up_with_75(root):
@@ -177,17 +206,11 @@ def test_a_held_warehouse_names_its_holder_and_gives_up_with_75(root):
 
 def test_killed_runs_never_wedge_the_next_and_sigterm_stops_cleanly(root):
     # The baseline: a clean run on its own warehouse, under the same DAGSTER_HOME, started
-    # alongside the killed runs (runs on different warehouses never wait for each other). Its
-    # warehouse has a hand-made held-back slice (the build publishes everything else, exit 65).
+    # alongside the killed runs (runs on different warehouses never wait for each other). The
+    # landing holds one broken FOCUS slice: every run holds it back, publishes the rest and
+    # exits 65.
     base_wh = root / "base" / "wh.duckdb"
     base_wh.parent.mkdir()
-    with connection(base_wh) as con:
-        con.execute("create schema focus")
-        con.execute("""create table focus.rpt_held_back_slices as select 'aws' as provider,
-            '123456789012' as billing_account_id, date '2026-08-01' as billing_period,
-            'USD' as currency, 'f-1' as file_id, 'totals_match' as rule,
-            'line items sum to 10.00, the invoice says 12.00' as detail,
-            timestamp '2026-09-02 00:00:00' as detected_at""")
     baseline = _start(root, base_wh, "baseline")
 
     wh = root / "chain" / "wh.duckdb"
@@ -222,12 +245,13 @@ def test_killed_runs_never_wedge_the_next_and_sigterm_stops_cleanly(root):
     assert (wh.parent / "wh.duckdb.mlcost-pending.json").exists()  # the next run finishes it
 
     final = _start(root, wh, "final")
-    assert final.wait(timeout=600) == 0, _output(root, "final")
+    assert final.wait(timeout=600) == 65, _output(root, "final")
     assert "did not finish" in _output(root, "final")  # it rebuilt the unfinished periods
     assert baseline.wait(timeout=600) == 65, _output(root, "baseline")
-    out = _output(root, "baseline")
-    assert "1 billing slice(s) were held back" in out and "totals_match" in out
-    assert "123456789012 2026-08 USD" in out
+    for name in ("baseline", "final"):
+        out = _output(root, name)
+        assert "1 billing slice(s) were held back" in out, out
+        assert "accepted_values:ChargeCategory" in out and "123456789012 2026-08" in out, out
 
     assert _totals(wh) == _totals(base_wh)
     assert _totals(wh)["reconciliation"] == [("reconciled",)]
