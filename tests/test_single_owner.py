@@ -133,3 +133,37 @@ def test_python_outputs_are_dbt_sources_pointing_at_their_assets(manifest):
     for s in manifest["sources"].values():
         if s["source_name"] in ("forecast", "variance"):
             assert children[s["unique_id"]] == [], s["unique_id"]
+
+
+# ---------------------------------------------------------------------------- billing families
+
+
+def test_billing_families_have_one_owner():
+    """Which families are billing data is decided by the family specs; the Python list is
+    derived from them and the dbt macro says the same; no module spells the list itself."""
+    from dagster_project.lib.families_meta import NON_BILLING_FAMILIES
+    from dagster_project.lib.ingest.families import FAMILIES
+
+    assert set(NON_BILLING_FAMILIES) == {n for n, s in FAMILIES.items() if not s.is_billing}
+    macro = (ROOT / "dbt_models" / "macros" / "families.sql").read_text(encoding="utf-8")
+    body = re.search(r"macro non_billing_families\(\)\s*-?%}(.*?){%-?\s*endmacro", macro, re.S)
+    assert set(re.findall(r"'(\w+)'", body.group(1))) == set(NON_BILLING_FAMILIES)
+    literal = re.compile(r"""['"](budgets|utilization_metrics)['"]\s*,\s*['"]"""
+                         r"""(budgets|utilization_metrics)['"]""")
+    spelled = [p for p, text in _sources("*.py").items() if literal.search(text)]
+    spelled += [p.relative_to(ROOT).as_posix() for p in MODELS.rglob("*.sql")
+                if literal.search(p.read_text(encoding="utf-8"))]
+    assert spelled == []
+
+
+# ------------------------------------------------------------------------------ reconciliation
+
+
+def test_reconciliation_is_judged_once():
+    """The Dagster asset check judges the reconciliation; no dbt test checks it a second time."""
+    tests = ROOT / "dbt_models" / "tests"
+    judged_in_dbt = [p.relative_to(ROOT).as_posix() for p in tests.rglob("*.sql")
+                     if "rpt_focus_reconciliation" in p.read_text(encoding="utf-8")]
+    assert judged_in_dbt == []
+    checks = (PY / "defs" / "dbt" / "checks.py").read_text(encoding="utf-8")
+    assert "def focus_reconciles_to_source" in checks

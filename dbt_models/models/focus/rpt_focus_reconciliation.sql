@@ -23,7 +23,7 @@ with source_totals as (
         sum(row_count) as source_rows
     from {{ source('meta', 'deliveries') }}
     where
-        is_current and family not in ('utilization_metrics', 'budgets')
+        is_current and family not in {{ non_billing_families() }}
         and {{ billing_period_window('billing_period') }}
     group by provider, billing_account_id, billing_period, currency
 ),

@@ -115,7 +115,7 @@ slice_files as (
         file_id
     from {{ source('meta', 'deliveries') }}
     where
-        is_current and family not in ('utilization_metrics', 'budgets')
+        is_current and family not in {{ non_billing_families() }}
         and {{ billing_period_window('billing_period') }}
     union distinct
     select
