@@ -22,8 +22,10 @@ manifest: install
 demo: manifest
 	$(BIN)/mlcost demo
 
+# Both cores: each test file (or group of files sharing a demo warehouse) runs on one worker,
+# so module and session fixtures are built once (tests/conftest.py, xdist groups).
 test: manifest
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 # The prod (BigQuery) models built and tested on a local BigQuery emulator (docs/bigquery.md);
 # crucible-emulator pins its own duckdb/sqlglot, so it lives in its own venv.

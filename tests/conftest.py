@@ -61,6 +61,32 @@ def build_warehouse(tmp: Path, landing_paths: list[Path], name: str = "wh.duckdb
     return wh
 
 
+# Files whose tests share a session fixture run on one xdist worker, so `make test -n 2` builds
+# each demo warehouse once; every other file is its own group (its module fixtures built once).
+SHARED_FIXTURE_GROUPS = {
+    "tests.test_pinned_demo": "pinned_demo", "tests.test_analyst_guide": "pinned_demo",
+    "tests.test_attribution": "small_demo", "tests.test_waste": "small_demo",
+    "tests.test_orchestration": "small_demo",
+}
+
+
+# The longest groups start first, so neither worker is left with one of them at the end.
+SLOW_FIRST = ("tests.test_run_lifecycle", "pinned_demo", "tests.test_cli")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    def group(item) -> str:
+        module = item.module.__name__
+        return SHARED_FIXTURE_GROUPS.get(module, module)
+
+    items.sort(key=lambda item: SLOW_FIRST.index(group(item)) if group(item) in SLOW_FIRST
+               else len(SLOW_FIRST))
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group(item)))
+
+
 @pytest.fixture(scope="session")
 def real_landing(tmp_path_factory) -> Path:
     """A writable copy of the real samples."""
