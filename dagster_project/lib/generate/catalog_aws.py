@@ -8,7 +8,15 @@ import numpy as np
 
 from . import company as C
 from .fmt import stable_int
-from .groups import Group, daily_jobs, job_range, period, scaled_count, weekly_jobs, whole
+from .groups import (
+    Group,
+    daily_jobs,
+    job_range,
+    new_group,
+    period,
+    scaled_count,
+    weekly_jobs,
+)
 from .reference import load_csv, load_json
 from .window import Window
 
@@ -99,16 +107,9 @@ def aws_groups(w: Window, scale: float, rng: np.random.Generator) -> list[Group]
 
     def grp(key, scope, ids, team, model, workload, tags, shape, p, lines, metrics=(),
             notes=None, start=None, end=None, idle=(), names=None, job=None):
-        n = len(ids)
-        s, e = whole(w, n) if start is None else (start, end)
-        gg = Group(key, "aws", scope, list(ids), list(names or [i.rsplit("/", 1)[-1] for i in ids]),
-                   team, model, workload,
-                   tags if isinstance(tags, list) else [tags] * n,
-                   notes if isinstance(notes, list) else [notes or ""] * n,
-                   np.asarray(s, dtype=np.int64), np.asarray(e, dtype=np.int64), shape, p, lines,
-                   tuple(metrics), list(idle))
-        if job is not None:
-            gg.job_start, gg.job_dur = job
+        gg = new_group(w, key, "aws", scope, ids, names or [i.rsplit("/", 1)[-1] for i in ids],
+                       team, model, workload, tags, shape, p, lines, metrics, notes, start, end,
+                       idle, job)
         g.append(gg)
         return gg
 

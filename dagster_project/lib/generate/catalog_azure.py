@@ -8,7 +8,7 @@ import numpy as np
 
 from . import company as C
 from .fmt import code, guid, stable_int
-from .groups import Group, period, scaled_count, whole
+from .groups import Group, new_group, period, scaled_count
 from .reference import load_json
 from .window import Window
 
@@ -66,15 +66,8 @@ def azure_groups(w: Window, scale: float, rng: np.random.Generator) -> list[Grou
 
     def grp(key, sub, ids, names, team, model, workload, tags, shape, p, lines, metrics=(),
             notes=None, idle=(), start=None, end=None, rg=""):
-        n = len(ids)
-        s, e = whole(w, n) if start is None else (start, end)
-        q = dict(p)
-        q["resource_group"] = rg
-        gg = Group(key, "azure", sub.name, list(ids), list(names), team, model, workload,
-                   tags if isinstance(tags, list) else [tags] * n,
-                   notes if isinstance(notes, list) else [notes or ""] * n,
-                   np.asarray(s, dtype=np.int64), np.asarray(e, dtype=np.int64), shape, q, lines,
-                   tuple(metrics), list(idle))
+        gg = new_group(w, key, "azure", sub.name, ids, names, team, model, workload, tags, shape,
+                       {**p, "resource_group": rg}, lines, metrics, notes, start, end, idle)
         g.append(gg)
         return gg
 

@@ -8,7 +8,15 @@ import numpy as np
 
 from . import company as C
 from .fmt import gcp_sku, stable_int
-from .groups import Group, daily_jobs, job_range, period, scaled_count, weekly_jobs, whole
+from .groups import (
+    Group,
+    daily_jobs,
+    job_range,
+    new_group,
+    period,
+    scaled_count,
+    weekly_jobs,
+)
 from .reference import load_json
 from .window import Window
 
@@ -45,15 +53,8 @@ def gcp_groups(w: Window, scale: float, rng: np.random.Generator) -> list[Group]
 
     def grp(key, project, ids, names, team, model, workload, labels, shape, p, lines,
             metrics=(), notes=None, start=None, end=None, idle=(), job=None):
-        n = len(ids)
-        s, e = whole(w, n) if start is None else (start, end)
-        gg = Group(key, "gcp", project, list(ids), list(names), team, model, workload,
-                   labels if isinstance(labels, list) else [labels] * n,
-                   notes if isinstance(notes, list) else [notes or ""] * n,
-                   np.asarray(s, dtype=np.int64), np.asarray(e, dtype=np.int64), shape, p, lines,
-                   tuple(metrics), list(idle))
-        if job is not None:
-            gg.job_start, gg.job_dur = job
+        gg = new_group(w, key, "gcp", project, ids, names, team, model, workload, labels, shape,
+                       p, lines, metrics, notes, start, end, idle, job)
         g.append(gg)
         return gg
 

@@ -64,6 +64,24 @@ def period(w: Window, frac: float, length: int) -> tuple[int, int]:
     return s, s + length - 1
 
 
+def new_group(w: Window, key: str, provider: str, scope: str, ids, names, team: str, model: str,
+              workload: str, tags, shape, p: dict, lines, metrics=(), notes=None, start=None,
+              end=None, idle=(), job=None) -> Group:
+    """One Group of ``len(ids)`` resources; a single tag set or note applies to every resource,
+    and the resources live the whole window unless ``start``/``end`` say otherwise. The one
+    constructor the per-provider catalogues share."""
+    n = len(ids)
+    s, e = whole(w, n) if start is None else (start, end)
+    gg = Group(key, provider, scope, list(ids), list(names), team, model, workload,
+               tags if isinstance(tags, list) else [tags] * n,
+               notes if isinstance(notes, list) else [notes or ""] * n,
+               np.asarray(s, dtype=np.int64), np.asarray(e, dtype=np.int64), shape, p, lines,
+               tuple(metrics), list(idle))
+    if job is not None:
+        gg.job_start, gg.job_dur = job
+    return gg
+
+
 def whole(w: Window, n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros(n, dtype=np.int64), np.full(n, w.n_days - 1, dtype=np.int64)
 
