@@ -136,20 +136,16 @@ reconciliation_failures as (
         f.file_id,
         'reconciliation' as rule,
         case r.status
-            when 'billed_mismatch'
-                then
-                    'Σ BilledCost ' || {{ money_text['focus_billed_total'] }}
-                    || ' differs from the invoiced total of the source, '
-                    || {{ money_text['source_billed_total'] }} || ' by '
-                    || {{ money_text['billed_difference'] }} || ' ' || coalesce(r.currency, '(no currency)')
-                    || ' (the files of this slice are not extracts of the same charges, or the mapping lost some).'
-            when 'effective_mismatch'
-                then
-                    'Σ EffectiveCost ' || {{ money_text['focus_effective_total'] }}
-                    || ' differs from the amortized total of the source, '
-                    || {{ money_text['source_effective_total'] }} || ' by '
-                    || {{ money_text['effective_difference'] }} || ' ' || coalesce(r.currency, '(no currency)')
-                    || ' (the files of this slice are not extracts of the same charges, or the mapping lost some).'
+            {%- for basis, column, total in [('billed', 'BilledCost', 'invoiced'),
+                                             ('effective', 'EffectiveCost', 'amortized')] %}
+                when '{{ basis }}_mismatch'
+                    then
+                        'Σ {{ column }} ' || {{ money_text['focus_' ~ basis ~ '_total'] }}
+                        || ' differs from the {{ total }} total of the source, '
+                        || {{ money_text['source_' ~ basis ~ '_total'] }} || ' by '
+                        || {{ money_text[basis ~ '_difference'] }} || ' ' || coalesce(r.currency, '(no currency)')
+                        || ' (the files of this slice are not extracts of the same charges, or the mapping lost some).'
+            {%- endfor %}
             when 'source_without_focus'
                 then
                     'The source delivered ' || cast(r.source_rows as {{ str }})
