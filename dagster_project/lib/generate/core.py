@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from . import company as C
 from .activity import Activity, compute
+from .anomalies import Injector
 from .aws_cur2 import AwsWriter
 from .azure_ea import AzureWriter
 from .catalog import Catalog, Group, build_catalog
@@ -88,6 +89,7 @@ def generate(out_dir: Path, months: int = 18, seed: int = 42, scale: float = 1.0
     w = make_window(months, end_month)
     cat = build_catalog(w, seed, scale)
     ctx = Ctx(out_dir, w, seed, cat)
+    inject = Injector(w, cat.groups)  # planted anomalies and decoys (docs/anomalies.md)
     writers = {"aws": AwsWriter(ctx), "gcp": GcpWriter(ctx), "azure": AzureWriter(ctx)}
     by_provider = {p: [g for g in cat.groups if g.provider == p] for p in PROVIDERS}
     rows = dict.fromkeys(PROVIDERS, 0)
@@ -102,11 +104,15 @@ def generate(out_dir: Path, months: int = 18, seed: int = 42, scale: float = 1.0
                 acts: dict[str, Activity] = {}
                 for g in by_provider[provider]:
                     acts[g.key] = compute(g, m, seed, w.weekday, w.month_of_year, acts)
-                rows[provider] += writers[provider].write_month(m, by_provider[provider], acts)
+                    inject.apply(g, m, acts[g.key])
+                again = inject.before_month(provider, writers[provider], m)
+                for writer in (writers[provider], again) if again else (writers[provider],):
+                    rows[provider] += writer.write_month(m, by_provider[provider], acts)
                 for g in by_provider[provider]:
                     metric_rows += _write_metrics(mf, w, g, acts[g.key])
         ctx.files.append(mpath)
     n_res = _write_ground_truth(ctx)
+    inject.write_truth(ctx)
     _write_budgets(ctx)
     return GenerateSummary(out_dir, w.start, w.months[-1].start, months, seed, scale,
                            list(ctx.files), rows, metric_rows, n_res)
