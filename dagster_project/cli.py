@@ -112,6 +112,7 @@ EXPORTS = {
     "waste": ("marts", "fct_idle_waste"),
     "forecast": ("forecast", "forecast_values"),
     "variance": ("variance", "quarterly_variance"),
+    "anomalies": ("monitoring", "cost_anomalies"),
 }
 
 

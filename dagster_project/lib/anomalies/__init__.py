@@ -4,5 +4,7 @@ against the demo's injected truth (``truth``)."""
 
 from .detect import Params
 from .persistence import RECENT_DAYS, AnomalyResult, recent_anomalies, write_anomalies
+from .truth import Score, read_truth, score
 
-__all__ = ["RECENT_DAYS", "AnomalyResult", "Params", "recent_anomalies", "write_anomalies"]
+__all__ = ["RECENT_DAYS", "AnomalyResult", "Params", "Score", "read_truth", "recent_anomalies",
+           "score", "write_anomalies"]

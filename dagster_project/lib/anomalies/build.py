@@ -29,6 +29,7 @@ SERIES = (
                          "service_name")),
 )
 TOP_RESOURCES = 3
+SOURCE = "marts.fct_cost_allocations"
 
 
 @dataclass
@@ -65,11 +66,11 @@ def _daily(con, kind: str, keys: tuple[str, ...]):
             group by all order by all""").fetchall()  # noqa: S608 (constant identifiers)
 
 
-def find_anomalies(con, p: Params = Params()) -> list[Anomaly]:
+def find_anomalies(con, p: Params | None = None) -> list[Anomaly]:
     """Every anomaly event in the warehouse's history (both series kinds)."""
-    bounds = con.execute(
-        f"select min(charge_date), max(charge_date) from marts.fct_cost_allocations "
-        f"where {DAILY_ROWS}").fetchone()  # noqa: S608
+    p = p or Params()
+    sql = f"select min(charge_date), max(charge_date) from {SOURCE} where {DAILY_ROWS}"  # noqa: S608
+    bounds = con.execute(sql).fetchone()
     if bounds is None or bounds[0] is None:
         return []
     d0, d1 = bounds
@@ -152,6 +153,7 @@ def _drivers(con, kind: str, key: dict, start: dt.date, end: dt.date, weeks: int
             )
             select resource_id, sub_account_id, team, coalesce(impact, 0), billing_account_id
             from per_resource
+            where coalesce(impact, 0) {'>' if direction == 'spike' else '<'} 0
             order by coalesce(impact, 0) {'desc' if direction == 'spike' else 'asc'},
                      resource_id
             limit {TOP_RESOURCES}""",  # noqa: S608 (identifiers and integers are constants)

@@ -7,8 +7,9 @@ robust sigma (MAD) of the past residuals, the larger of the same weekday's and a
 day is anomalous when its z-score, its absolute impact and its impact relative to the
 expected cost all pass their thresholds. Anomalous days of one direction, at most ``gap`` days
 apart, form one event. An event longer than ``max_event_days``, or whose weekdays one and two
-weeks later are closer to the event's level than to the expected one, is a level shift (a launch, a retirement, a seasonal
-step): the baseline adopts it within ``weeks`` weeks and it is not reported.
+weeks later are closer to the event's level than to the expected one, is a level shift (a
+launch, a retirement, a seasonal step): the baseline adopts it within ``weeks`` weeks and it
+is not reported.
 """
 
 from __future__ import annotations

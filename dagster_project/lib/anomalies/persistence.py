@@ -45,6 +45,14 @@ create table {SCHEMA}.{TABLE} (
     detected_at         TIMESTAMP NOT NULL
 )"""
 COLUMNS = [f.name for f in dataclasses.fields(Anomaly)] + ["data_last_date", "detected_at"]
+INSERT = (f"insert into {SCHEMA}.{TABLE} ({', '.join(COLUMNS)}) "  # noqa: S608 (constants)
+          f"values ({', '.join('?' * len(COLUMNS))})")
+RECENT = f"""
+select provider, coalesce(team, ''), coalesce(sub_account_id, ''), service_name, series_kind,
+       start_date, end_date, direction, round(cost_impact, 2), coalesce(top_resource_id, '')
+from {SCHEMA}.{TABLE}
+where end_date >= data_last_date - interval {RECENT_DAYS} day
+order by abs(cost_impact) desc, anomaly_id"""  # noqa: S608 (constants)
 
 
 @dataclass
@@ -56,24 +64,22 @@ class AnomalyResult:
     last_date: dt.date | None = None
 
 
-def write_anomalies(con, p: Params = Params()) -> AnomalyResult:
+def write_anomalies(con, p: Params | None = None) -> AnomalyResult:
     """Detect on marts.fct_cost_allocations and replace monitoring.cost_anomalies."""
     if not table_exists(con, "marts", "fct_cost_allocations"):
         return AnomalyResult("skipped", "marts.fct_cost_allocations does not exist yet")
     last = con.execute("select max(charge_date) from marts.fct_cost_allocations").fetchone()[0]
     if last is None:
         return AnomalyResult("skipped", "marts.fct_cost_allocations is empty")
-    found = find_anomalies(con, p)
+    found = find_anomalies(con, p or Params())
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     rows = [[*dataclasses.astuple(a), last, now] for a in found]
-    placeholders = ", ".join("?" * len(COLUMNS))
     with transaction(con):
         con.execute(f"create schema if not exists {SCHEMA}")
         con.execute(f"drop table if exists {SCHEMA}.{TABLE}")
         con.execute(DDL)
         if rows:
-            con.executemany(f"insert into {SCHEMA}.{TABLE} ({', '.join(COLUMNS)}) "
-                            f"values ({placeholders})", rows)
+            con.executemany(INSERT, rows)
     recent = sum(1 for a in found if a.end_date >= last - dt.timedelta(days=RECENT_DAYS))
     return AnomalyResult("written", None, len(found), recent, last)
 
@@ -82,10 +88,4 @@ def recent_anomalies(con) -> list[tuple]:
     """The anomalies ending in the last RECENT_DAYS days of data, largest impact first."""
     if not table_exists(con, SCHEMA, TABLE):
         return []
-    return con.execute(
-        f"""select provider, coalesce(team, ''), coalesce(sub_account_id, ''), service_name,
-                   series_kind, start_date, end_date, direction,
-                   round(cost_impact, 2), coalesce(top_resource_id, '')
-            from {SCHEMA}.{TABLE}
-            where end_date >= data_last_date - interval {RECENT_DAYS} day
-            order by abs(cost_impact) desc, anomaly_id""").fetchall()
+    return con.execute(RECENT).fetchall()
