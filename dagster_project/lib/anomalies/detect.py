@@ -26,10 +26,11 @@ MAD_TO_SIGMA = 1.4826
 @dataclass(frozen=True)
 class Params:
     weeks: int = 4  # same-weekday history of the baseline
-    scale_weeks: int = 8  # history of the residual scale
-    z: float = 4.0  # |z| at or above this
+    scale_weeks: int = 8  # history of the residual scale (all days)
+    tail_weeks: int = 13  # history of the same weekday's residual scale
+    z: float = 5.0  # |z| at or above this
     min_impact: float = 50.0  # |actual - expected| per day at or above this (billing currency)
-    min_relative: float = 0.2  # ... and at or above this share of the expected cost
+    min_relative: float = 0.3  # ... and at or above this share of the expected cost
     max_event_days: int = 7  # longer runs are level shifts, not anomalies
     gap: int = 1  # anomalous days this far apart (days between) are one event
 
@@ -56,33 +57,38 @@ def baseline(x: np.ndarray, weeks: int) -> np.ndarray:
     return out
 
 
-def _mad(windows: np.ndarray) -> np.ndarray:
-    with warnings.catch_warnings():  # all-NaN windows (no history yet) give NaN, on purpose
-        warnings.simplefilter("ignore", RuntimeWarning)
-        med = np.nanmedian(windows, axis=-1, keepdims=True)
-        return np.nanmedian(np.abs(windows - med), axis=-1)
-
-
-def _past_mad(r: np.ndarray, width: int, min_count: int) -> np.ndarray:
-    """MAD of the ``width`` values before each position (fewer at the start; NaN when fewer
-    than ``min_count`` of them are known)."""
+def _past(r: np.ndarray, width: int, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``width`` values before each position as windows (NaN-padded at the start) and
+    whether enough of each (``min_count``) are known."""
     padded = np.concatenate([np.full(width, np.nan), r])
     win = sliding_window_view(padded, width)[:-1]  # window ending just before each position
-    out = _mad(win)
-    out[(~np.isnan(win)).sum(axis=1) < min_count] = np.nan
+    return win, (~np.isnan(win)).sum(axis=1) >= min_count
+
+
+def _spread(win: np.ndarray, ok: np.ndarray, tail: bool) -> np.ndarray:
+    """Sigma of each window: MAD-based, or (``tail``) the larger of that and the 85th
+    percentile of the absolute deviations / 1.44 (equal for normal noise; larger for a weekday
+    whose normal range has a heavy tail, such as training runs of varying length)."""
+    with warnings.catch_warnings():  # windows without history give NaN, on purpose
+        warnings.simplefilter("ignore", RuntimeWarning)
+        dev = np.abs(win - np.nanmedian(win, axis=1, keepdims=True))
+        out = MAD_TO_SIGMA * np.nanmedian(dev, axis=1)
+        if tail:
+            out = np.fmax(out, np.nanpercentile(dev, 85, axis=1) / 1.44)
+    out[~ok] = np.nan
     return out
 
 
 def robust_sigma(r: np.ndarray, p: Params) -> np.ndarray:
-    """Per day, the MAD sigma of the residuals before it, the larger of all days' (the last
-    ``scale_weeks`` weeks, at least two weeks of them known, else NaN: not judged yet) and the
-    same weekday's (its last ``scale_weeks`` values, at least three known)."""
-    pooled = _past_mad(r, 7 * p.scale_weeks, 14)
+    """Per day, the sigma of the residuals before it, the larger of all days' (MAD over the
+    last ``scale_weeks`` weeks, at least two weeks of them known, else NaN: not judged yet) and
+    the same weekday's (its last ``tail_weeks`` values, at least three known, tail-aware)."""
+    pooled = _spread(*_past(r, 7 * p.scale_weeks, 14), tail=False)
     same = np.full(len(r), np.nan)
     for wd in range(7):
         idx = np.arange(wd, len(r), 7)
-        same[idx] = _past_mad(r[idx], p.scale_weeks, 3)
-    return MAD_TO_SIGMA * np.where(np.isnan(pooled), np.nan, np.fmax(pooled, same))
+        same[idx] = _spread(*_past(r[idx], p.tail_weeks, 3), tail=True)
+    return np.where(np.isnan(pooled), np.nan, np.fmax(pooled, same))
 
 
 def scores(x: np.ndarray, p: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -53,7 +53,7 @@ PLANTED: tuple[Planted, ...] = (
     Planted("gcp.gcs.lake", "Cloud Storage", 20, 2, 0.2),
     Planted("gcp.bq.search", "BigQuery", 12, 2, 4.0),
     Planted("az.aml.train", "Azure Machine Learning", 45, 2, 3.0),
-    Planted("az.dbx.features", "Azure Databricks", 58, 2, 4.0),
+    Planted("az.dbx.features", "Azure Databricks", 58, 2, 6.0),
     Planted("az.st.features", "Storage Accounts", 33, 1, 5.0),
     Planted("az.ci.carol", "Azure Machine Learning", 15, 3, 0.1),
 )
