@@ -5,6 +5,7 @@ that drove them. ``persistence`` writes the result to monitoring.cost_anomalies.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import hashlib
 import json
 import statistics
@@ -57,7 +58,7 @@ class Anomaly:
     top_resources: str  # JSON list of {resource_id, sub_account_id, team, impact}
 
 
-def _daily(con, kind: str, keys: tuple[str, ...]):
+def _daily(con, keys: tuple[str, ...]):
     cols = ", ".join(keys)
     return con.execute(
         f"""select {cols}, charge_date, sum(effective_cost)
@@ -78,7 +79,7 @@ def find_anomalies(con, p: Params | None = None) -> list[Anomaly]:
     out: list[Anomaly] = []
     for kind, keys in SERIES:
         series: dict[tuple, list[Decimal]] = {}
-        for row in _daily(con, kind, keys):
+        for row in _daily(con, keys):
             key, day, cost = tuple(row[:-2]), row[-2], row[-1]
             values = series.setdefault(key, [Decimal(0)] * n)
             values[(day - d0).days] = cost
@@ -101,8 +102,10 @@ def _expected(values: list[Decimal], t: int, weeks: int) -> Decimal:
 def _anomaly(con, kind: str, key: dict, values: list[Decimal], d0: dt.date, ev: Event,
              p: Params) -> Anomaly:
     days = range(ev.start, ev.end + 1)
-    expected = sum((_expected(values, t, p.weeks) for t in days), Decimal(0))
-    actual = sum((values[t] for t in days), Decimal(0))
+    with decimal.localcontext(prec=60):  # exact: 38 digits and a median's half never round
+        expected = sum((_expected(values, t, p.weeks) for t in days), Decimal(0))
+        actual = sum((values[t] for t in days), Decimal(0))
+        impact = actual - expected
     start, end = d0 + dt.timedelta(ev.start), d0 + dt.timedelta(ev.end)
     drivers = _drivers(con, kind, key, start, end, p.weeks, ev.direction)
     top = drivers[0] if drivers else None
@@ -119,7 +122,7 @@ def _anomaly(con, kind: str, key: dict, values: list[Decimal], d0: dt.date, ev: 
         billing_account_id=billing, sub_account_id=sub, team=team,
         service_name=key["service_name"], start_date=start, end_date=end, days=len(days),
         direction=ev.direction, expected_cost=expected, actual_cost=actual,
-        cost_impact=actual - expected, score=round(ev.score, 3),
+        cost_impact=impact, score=round(ev.score, 3),
         peak_date=d0 + dt.timedelta(ev.peak), is_open=ev.is_open,
         top_resource_id=top[0] if top else None, top_resource_impact=top[3] if top else None,
         top_resources=json.dumps([{"resource_id": r, "sub_account_id": s, "team": t,
@@ -131,7 +134,7 @@ def _drivers(con, kind: str, key: dict, start: dt.date, end: dt.date, weeks: int
     """The resources of the series with the largest change in the event's direction: cost in
     the event's days minus the mean of the same weekdays over the previous ``weeks`` weeks."""
     cols = [c for c in SERIES[0][1] if kind == "team_service"] or list(SERIES[1][1])
-    where = " and ".join(f"{c} = ?" for c in cols)
+    where = " and ".join(f"{c} is not distinct from ?" for c in cols)
     rows = con.execute(
         f"""with base as (
                 select resource_id, sub_account_id, team, billing_account_id, charge_date,
