@@ -49,6 +49,20 @@ def test_spike_on_a_weekend_day():
     assert [(e.start, e.direction) for e in detect(x)] == [(89, "spike")]
 
 
+def test_a_weekday_with_a_heavy_tail_keeps_its_normal_range():
+    # A weekly training run spills into Thursday by a varying amount: a little most weeks, a
+    # lot every fifth week. A Thursday as high as the tail has been is normal; far above it is
+    # not. (Judged after the first 13 weeks: before that the tail is not known yet.)
+    x = weekly(n=140)
+    thursdays = np.arange(3, 140, 7)
+    x[thursdays] += [300.0 + 10 * k if k % 5 == 1 else 20.0 + k for k in range(len(thursdays))]
+    day = int(thursdays[-2])  # not a tail week (k = 18)
+    x[day] = 1000.0 + 420.0
+    assert [e for e in detect(x) if e.start >= 91] == []
+    x[day] = 1000.0 + 2500.0
+    assert [(e.start, e.direction) for e in detect(x) if e.start >= 91] == [(day, "spike")]
+
+
 def test_step_that_persists_is_a_level_shift_not_reported():
     x = weekly()
     x[70:] *= 1.8  # a launch: the new level stays
