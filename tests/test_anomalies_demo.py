@@ -28,8 +28,9 @@ def demo_anomalies(tmp_path_factory):
     base = tmp_path_factory.mktemp("anomalies-demo")
     generate(base / "demo", **DEMO)
     warehouse = build_warehouse(base, [base / "demo" / "landing"])
-    # `run`, not `build`: the models' own tests belong to their test files (and take time).
-    res = run_dbt(warehouse, base / "target", ["run", "--select", *DBT_SELECT])
+    # Seeds and models without the data tests: those belong to their own files (and take time).
+    res = run_dbt(warehouse, base / "target", ["build", "--select", *DBT_SELECT,
+                                               "--exclude-resource-type", "test"])
     assert res.success, res.output[-4000:]
     with connection(warehouse) as con:
         result = write_anomalies(con)
