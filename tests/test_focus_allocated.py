@@ -13,6 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.lib.ingest.sql import quote_ident
+
 COST_COLUMNS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost",
                 "PricingCurrencyEffectiveCost", "PricingQuantity", "ConsumedQuantity",
                 "CommitmentDiscountQuantity")
@@ -29,7 +31,7 @@ def con(demo: Path):
 def rows(con) -> list[dict]:
     cur = con.execute('select * from focus.focus_allocated order by "x_RowId", "x_AllocationId"')
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def test_one_row_per_split_row_of_the_allocations(con, rows):
@@ -43,15 +45,13 @@ def test_one_row_per_split_row_of_the_allocations(con, rows):
 
 def test_split_rows_sum_back_to_their_origin_row_exactly(con):
     for col in COST_COLUMNS:
-        q = f'"{col}"'
+        q = quote_ident(col)
         bad = con.execute(
-            f"""with pieces as (
-                    select "x_RowId" as row_id, sum({q}) as total
-                    from focus.focus_allocated group by 1)
-                select count(*) filter (where p.total is distinct from f.{q}), count(*),
-                       sum(abs(coalesce(p.total, 0) - coalesce(f.{q}, 0)))
-                from pieces as p
-                join focus.focus_cost_and_usage as f on f."x_RowId" = p.row_id""").fetchone()
+            "with pieces as (select \"x_RowId\" as row_id, sum(" + q + ") as total "  # noqa: S608
+            "from focus.focus_allocated group by 1) "
+            "select count(*) filter (where p.total is distinct from f." + q + "), count(*), "
+            "sum(abs(coalesce(p.total, 0) - coalesce(f." + q + ", 0))) from pieces as p "
+            "join focus.focus_cost_and_usage as f on f.\"x_RowId\" = p.row_id").fetchone()
         assert bad[1] > 50, col
         assert bad[0] == 0 and bad[2] == 0, (col, bad)
     # To the cent per origin row and team: the mart's own split rows carry the same money.
@@ -70,10 +70,11 @@ def test_origin_columns_are_carried_unchanged(con):
     kept = [c for c in origin_cols
             if c not in COST_COLUMNS and not c.startswith("Allocated")]
     assert "ResourceId" in kept and "Tags" in kept and "x_SourceFileId" in kept
-    cond = " or ".join(f'a."{c}" is distinct from f."{c}"' for c in kept)
+    cond = " or ".join("a." + quote_ident(c) + " is distinct from f." + quote_ident(c)
+                       for c in kept)
     bad = con.execute(
-        f"""select count(*) from focus.focus_allocated as a
-            join focus.focus_cost_and_usage as f using ("x_RowId") where {cond}""").fetchone()[0]
+        "select count(*) from focus.focus_allocated as a "  # noqa: S608
+        "join focus.focus_cost_and_usage as f using (\"x_RowId\") where " + cond).fetchone()[0]
     assert bad == 0
     allocated_cols = [r[0] for r in con.execute("describe focus.focus_allocated").fetchall()]
     assert allocated_cols[:len(origin_cols)] == origin_cols
