@@ -25,7 +25,7 @@ with splits as (
         pricing_quantity,
         -- The piece that takes the rounding remainders (as int_shared_costs_split does).
         row_number() over (
-            partition by focus_row_id order by allocation_share desc, team
+            partition by focus_row_id order by allocation_share desc, team asc
         ) as share_rank
     from {{ ref('fct_cost_allocations') }}
     where attribution_method = 'shared_split'
@@ -39,50 +39,51 @@ origins as (
 
 pieces as (
     select
-        s.*,
         {%- for col in split_here %}
-        o.{{ adapter.quote(col) }} as origin_{{ col | lower }},
-        {{ money_mul('o.' ~ adapter.quote(col), 's.allocation_share') }} as piece_{{ col | lower }}{{ ',' if not loop.last }}
+            o.{{ adapter.quote(col) }} as origin_{{ col | lower }},
+            {{ money_mul('o.' ~ adapter.quote(col), 's.allocation_share') }} as piece_{{ col | lower }},
         {%- endfor %}
+        s.*
     from splits as s
     inner join origins as o on s.focus_row_id = o.{{ adapter.quote('x_RowId') }}
 ),
 
 balanced as (
     select
-        p.*,
         {%- for col in split_here %}
-        p.piece_{{ col | lower }} + case
-            when p.share_rank = 1
-                then p.origin_{{ col | lower }}
-                - sum(p.piece_{{ col | lower }}) over (partition by p.focus_row_id)
-            else 0
-        end as split_{{ col | lower }}{{ ',' if not loop.last }}
+            p.piece_{{ col | lower }} + case
+                when p.share_rank = 1
+                    then
+                        p.origin_{{ col | lower }}
+                        - sum(p.piece_{{ col | lower }}) over (partition by p.focus_row_id)
+                else 0
+            end as split_{{ col | lower }},
         {%- endfor %}
+        p.*
     from pieces as p
 ),
 
 final as (
     select
         {%- for name, kind in focus_columns() %}
-        {%- if name in mart_pieces %}
-        cast(b.{{ mart_pieces[name] }} as {{ focus_sql_type(kind) }}) as {{ adapter.quote(name) }},
-        {%- elif name in split_here %}
-        cast(b.split_{{ name | lower }} as {{ focus_sql_type(kind) }}) as {{ adapter.quote(name) }},
-        {%- elif name == 'AllocatedMethodId' %}
-        {{ allocated_method_id('b.shared_rule_id', 'b.split_basis') }} as {{ adapter.quote(name) }},
-        {%- elif name == 'AllocatedMethodDetails' %}
-        {{ json_text("json_object('Elements', json_array(json_object('AllocatedRatio', b.allocation_share)), 'x_RuleId', b.shared_rule_id, 'x_SplitBasis', b.split_basis)") }}
-            as {{ adapter.quote(name) }},
-        {%- elif name == 'AllocatedResourceId' %}
-        'mlcost/team/' || b.team as {{ adapter.quote(name) }},
-        {%- elif name == 'AllocatedResourceName' %}
-        b.team as {{ adapter.quote(name) }},
-        {%- elif name == 'AllocatedTags' %}
-        {{ json_text("json_object('mlcost/team', b.team)") }} as {{ adapter.quote(name) }},
-        {%- else %}
-        o.{{ adapter.quote(name) }},
-        {%- endif %}
+            {%- if name in mart_pieces %}
+                cast(b.{{ mart_pieces[name] }} as {{ focus_sql_type(kind) }}) as {{ adapter.quote(name) }},
+            {%- elif name in split_here %}
+                cast(b.split_{{ name | lower }} as {{ focus_sql_type(kind) }}) as {{ adapter.quote(name) }},
+            {%- elif name == 'AllocatedMethodId' %}
+                {{ allocated_method_id('b.shared_rule_id', 'b.split_basis') }} as {{ adapter.quote(name) }},
+            {%- elif name == 'AllocatedMethodDetails' %}
+                {{ json_text("json_object('Elements', json_array(json_object('AllocatedRatio', b.allocation_share)), 'x_RuleId', b.shared_rule_id, 'x_SplitBasis', b.split_basis)") }}
+                    as {{ adapter.quote(name) }},
+            {%- elif name == 'AllocatedResourceId' %}
+                'mlcost/team/' || b.team as {{ adapter.quote(name) }},
+            {%- elif name == 'AllocatedResourceName' %}
+                b.team as {{ adapter.quote(name) }},
+            {%- elif name == 'AllocatedTags' %}
+                {{ json_text("json_object('mlcost/team', b.team)") }} as {{ adapter.quote(name) }},
+            {%- else %}
+                o.{{ adapter.quote(name) }},
+            {%- endif %}
         {%- endfor %}
         b.allocation_id as {{ adapter.quote('x_AllocationId') }}
     from balanced as b
