@@ -108,6 +108,7 @@ def cmd_report(args) -> int:
 
 EXPORTS = {
     "focus": ("focus", "focus_cost_and_usage"),
+    "focus_allocated": ("focus", "focus_allocated"),
     "costs": ("marts", "fct_cost_allocations"),
     "waste": ("marts", "fct_idle_waste"),
     "forecast": ("forecast", "forecast_values"),

@@ -66,7 +66,8 @@ def build_warehouse(tmp: Path, landing_paths: list[Path], name: str = "wh.duckdb
 SHARED_FIXTURE_GROUPS = {
     "tests.test_pinned_demo": "pinned_demo", "tests.test_analyst_guide": "pinned_demo",
     "tests.test_attribution": "small_demo", "tests.test_waste": "small_demo",
-    "tests.test_orchestration": "small_demo",
+    "tests.test_orchestration": "small_demo", "tests.test_waste_truth": "small_demo",
+    "tests.test_focus_allocated": "small_demo",
 }
 
 
@@ -98,7 +99,8 @@ def real_landing(tmp_path_factory) -> Path:
 # A small generated demo with a fixed window, so planted periods (and the assertions on them)
 # do not depend on today. Built once per session for the attribution and waste tests.
 DEMO = dict(months=4, seed=42, scale=0.25, end_month=__import__("datetime").date(2026, 9, 1))
-DEMO_DBT_SELECT = ["+fct_costs_monthly", "+rpt_attribution_coverage", "+fct_idle_waste"]
+DEMO_DBT_SELECT = ["+fct_costs_monthly", "+rpt_attribution_coverage", "+fct_idle_waste",
+                   "+focus_allocated"]
 
 
 @pytest.fixture(scope="session")

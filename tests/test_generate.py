@@ -80,7 +80,11 @@ def test_summary_and_layout(out):
     assert all(p.exists() for p in s.files)
     assert sorted(_aws_tables(root)) == ["2026-07", "2026-08", "2026-09"]
     assert (root / "landing" / "budgets" / "budgets.csv").exists()
-    assert sorted(p.name for p in (root / "landing" / "metrics").iterdir()) == [
+    # Part of the metrics are in CloudWatch / Prometheus JSON (docs/metrics.md).
+    assert sorted(p.relative_to(root / "landing" / "metrics").as_posix()
+                  for p in (root / "landing" / "metrics").rglob("*.*")) == [
+        *(f"cloudwatch/get-metric-data_2026-0{m}.json" for m in (7, 8, 9)),
+        *(f"prometheus/dcgm_query_range_2026-0{m}.json" for m in (7, 8, 9)),
         "utilization_2026-07.csv", "utilization_2026-08.csv", "utilization_2026-09.csv"]
     azure = root / "landing" / "azure"
     assert sorted(p.name for p in (azure / C.AZURE_EXPORT_ACTUAL).iterdir()) == [
@@ -332,9 +336,14 @@ def _export_resource_ids(root: Path) -> set[tuple[str, str]]:
 
 
 def _metrics(root: Path) -> list[dict]:
+    from dagster_project.lib.metrics import read_metrics
+
     rows = []
     for p in sorted((root / "landing" / "metrics").glob("utilization_*.csv")):
         rows.extend(_csv(p))
+    # The metrics the demo writes as CloudWatch / Prometheus responses, through the reader.
+    for p in sorted((root / "landing" / "metrics").glob("*/*.json")):
+        rows.extend(vars(r) for r in read_metrics(p))
     return rows
 
 

@@ -1,15 +1,33 @@
 {#- Idle-waste detection (models/intermediate/waste, docs/waste.md). -#}
 
-{#- One threshold of the waste_thresholds seed, as an aggregate over the seed's rows. -#}
+{#- A threshold of the waste_thresholds seed that applies to every workload (workload `*`), as
+    an aggregate over the seed's rows. -#}
 {% macro waste_param(waste_type, parameter) -%}
-max(case when waste_type = '{{ waste_type }}' and parameter = '{{ parameter }}' then value end)
+max(case when waste_type = '{{ waste_type }}' and parameter = '{{ parameter }}' and coalesce(workload, '*') = '*' then value end)
+{%- endmacro %}
+
+{#- The threshold for one resource: the seed row of its workload when there is one, else the
+    `*` row (most specific match wins). A correlated scalar subquery, `workload` an expression
+    of the outer row (null = any workload). -#}
+{% macro waste_threshold(waste_type, parameter, workload) -%}
+(
+    select t.value
+    from {{ ref('waste_thresholds') }} as t
+    where
+        t.waste_type = '{{ waste_type }}'
+        and t.parameter = '{{ parameter }}'
+        and coalesce(t.workload, '*') in (coalesce({{ workload }}, '*'), '*')
+    order by case when coalesce(t.workload, '*') = '*' then 1 else 0 end
+    limit 1
+)
 {%- endmacro %}
 
 {#- The CTEs shared by the three idle-run detectors (endpoint, notebook, storage): `idle_days`
     (one row per idle billed day, with waste_type and evidence_metric_value) is cut into runs
-    of consecutive days (gaps-and-islands); runs of at least `params.min_days` days are
-    reported, one row per month of the run so monthly reporting adds up. Ends with `final`. -#}
-{% macro idle_run_pieces() -%}
+    of consecutive days (gaps-and-islands); runs of at least the `min_idle_days` threshold of
+    the resource's workload are reported, one row per month of the run so monthly reporting
+    adds up. Ends with `final`. -#}
+{% macro idle_run_pieces(waste_type) -%}
 islands as (
     select
         *,
@@ -51,8 +69,7 @@ final as (
             i.provider = r.provider
             and i.resource_id = r.resource_id
             and i.island_key = r.island_key
-    cross join params
-    where r.run_days >= params.min_days
+    where r.run_days >= {{ waste_threshold(waste_type, 'min_idle_days', 'i.workload') }}
     group by
         i.provider, i.resource_id, i.waste_type, i.usage_month, r.run_start, r.run_end,
         r.run_days

@@ -21,6 +21,7 @@ from .azure_ea import AzureWriter
 from .catalog import Catalog, Group, build_catalog
 from .fmt import fixed_str, stable_int, to_units, units_to_decimal
 from .gcp_billing import GcpWriter
+from .metrics_formats import split_month
 from .window import Month, Window, default_end_month, make_window
 
 METRIC_UNITS = {
@@ -111,6 +112,7 @@ def generate(out_dir: Path, months: int = 18, seed: int = 42, scale: float = 1.0
                 for g in by_provider[provider]:
                     metric_rows += _write_metrics(mf, w, g, acts[g.key])
         ctx.files.append(mpath)
+        ctx.files.extend(split_month(mpath, m.label))  # part in real formats (docs/metrics.md)
     n_res = _write_ground_truth(ctx)
     inject.write_truth(ctx)
     _write_budgets(ctx)

@@ -334,6 +334,11 @@ def detect(path: Path) -> Detection:
         if stripped[:4] == PARQUET_MAGIC:
             raise BadInputError(path, "is a gzip-compressed Parquet file; decompress it first.")
         if stripped[:1] in (b"{", b"["):
+            # CloudWatch / Prometheus metrics responses (lib/metrics, docs/metrics.md).
+            from ..metrics import sniff_format
+            from ..metrics.stage import detection
+            if (metrics_format := sniff_format(stripped)) is not None:
+                return detection(metrics_format, compression)
             columns = _ndjson_keys(path, stripped)
             fmt = "ndjson"
         else:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from ..metrics import METRIC_FORMATS
+from ..metrics.stage import stage as metrics_stage
 from .detect import Detection
 from .errors import BadInputError
 from .families import FamilySpec
@@ -142,7 +144,11 @@ def tag_columns(det: Detection, spec: FamilySpec) -> list[tuple[str, str]]:
 
 
 def stage_query(con, path: Path, det: Detection, spec: FamilySpec) -> tuple[str, list]:
-    if det.source_format == "parquet":
+    if det.source_format in METRIC_FORMATS:
+        # JSON metrics responses are parsed by lib/metrics into the CSV family's columns.
+        base, params = metrics_stage(con, path, det)
+        present = set(det.canonical)
+    elif det.source_format == "parquet":
         base, params = _parquet_select(con, path, det)
         present = set(det.canonical)
         if det.family == "gcp_billing":

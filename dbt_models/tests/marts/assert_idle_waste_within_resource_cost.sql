@@ -17,7 +17,13 @@ resource_cost as (
         provider,
         resource_id,
         {{ month_start('charge_date') }} as billing_month,
-        sum(effective_cost) as effective_cost
+        -- A commitment fee amortized onto its usage (GCP CUDs) keeps its cost as BilledCost.
+        sum(
+            case
+                when charge_category = 'Purchase' and effective_cost = 0 then billed_cost
+                else effective_cost
+            end
+        ) as effective_cost
     from {{ ref('fct_cost_allocations') }}
     where
         charge_category in ('Usage', 'Purchase')

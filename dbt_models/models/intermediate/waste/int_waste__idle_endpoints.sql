@@ -6,23 +6,16 @@ with days as (
     select * from {{ ref('int_waste__resource_days') }}
 ),
 
-params as (
-    select
-        {{ waste_param('idle_endpoint', 'max_daily_invocations') }} as max_metric,
-        {{ waste_param('idle_endpoint', 'min_idle_days') }} as min_days
-    from {{ ref('waste_thresholds') }}
-),
-
 idle_days as (
     select
         days.*,
         'idle_endpoint' as waste_type,
         days.invocations as evidence_metric_value
-    from days cross join params
+    from days
     where
-        days.is_endpoint and days.invocations <= params.max_metric
+        days.is_endpoint and days.invocations <= {{ waste_threshold('idle_endpoint', 'max_daily_invocations', 'days.workload') }}
 ),
 
-{{ idle_run_pieces() }}
+{{ idle_run_pieces('idle_endpoint') }}
 
 select * from final

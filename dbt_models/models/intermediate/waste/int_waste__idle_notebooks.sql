@@ -6,24 +6,17 @@ with days as (
     select * from {{ ref('int_waste__resource_days') }}
 ),
 
-params as (
-    select
-        {{ waste_param('idle_notebook', 'max_daily_active_minutes') }} as max_metric,
-        {{ waste_param('idle_notebook', 'min_idle_days') }} as min_days
-    from {{ ref('waste_thresholds') }}
-),
-
 idle_days as (
     select
         days.*,
         'idle_notebook' as waste_type,
         days.active_minutes as evidence_metric_value
-    from days cross join params
+    from days
     where
         days.is_notebook and not days.is_endpoint
-        and days.active_minutes <= params.max_metric
+        and days.active_minutes <= {{ waste_threshold('idle_notebook', 'max_daily_active_minutes', 'days.workload') }}
 ),
 
-{{ idle_run_pieces() }}
+{{ idle_run_pieces('idle_notebook') }}
 
 select * from final

@@ -24,13 +24,6 @@ idle_runs as (
     from {{ ref('int_waste__idle_notebooks') }}
 ),
 
-params as (
-    select
-        {{ waste_param('low_gpu_utilization', 'max_mean_gpu_pct') }} as max_mean_pct,
-        {{ waste_param('low_gpu_utilization', 'min_billed_days') }} as min_billed_days
-    from {{ ref('waste_thresholds') }}
-),
-
 gpu_days as (
     select days.*
     from days
@@ -52,6 +45,8 @@ gpu_months as (
         provider,
         resource_id,
         usage_month,
+        -- One workload per resource (int_waste__resource_attributes): picks its thresholds.
+        max(workload) as workload,
         count(*) as idle_days,
         min(usage_date) as period_start,
         max(usage_date) as period_end,
@@ -78,10 +73,10 @@ final as (
         g.wasted_cost,
         g.evidence_metric_value
     from gpu_months as g
-    cross join params
     where
-        g.idle_days >= params.min_billed_days
-        and g.evidence_metric_value < params.max_mean_pct
+        g.idle_days >= {{ waste_threshold('low_gpu_utilization', 'min_billed_days', 'g.workload') }}
+        and g.evidence_metric_value
+        < {{ waste_threshold('low_gpu_utilization', 'max_mean_gpu_pct', 'g.workload') }}
 )
 
 select * from final

@@ -6,26 +6,19 @@ with days as (
     select * from {{ ref('int_waste__resource_days') }}
 ),
 
-params as (
-    select
-        {{ waste_param('orphaned_storage', 'max_daily_read_requests') }} as max_metric,
-        {{ waste_param('orphaned_storage', 'min_idle_days') }} as min_days
-    from {{ ref('waste_thresholds') }}
-),
-
 idle_days as (
     select
         days.*,
         'orphaned_storage' as waste_type,
         days.read_requests as evidence_metric_value
-    from days cross join params
+    from days
     where
         days.is_storage_measured
         and not days.has_owner_tag
         and (days.workload = 'storage' or days.service_category = 'Storage')
-        and days.read_requests <= params.max_metric
+        and days.read_requests <= {{ waste_threshold('orphaned_storage', 'max_daily_read_requests', 'days.workload') }}
 ),
 
-{{ idle_run_pieces() }}
+{{ idle_run_pieces('orphaned_storage') }}
 
 select * from final

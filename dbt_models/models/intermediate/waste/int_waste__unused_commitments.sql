@@ -1,15 +1,12 @@
 {#- Detector unused_commitment (docs/waste.md): the unused share of a commitment in a month,
     reported from min_unused_share. Two shapes: FOCUS Usage rows with
     CommitmentDiscountStatus = 'Unused' (their cost is the waste), and commitment fees kept as
-    a Purchase with no Unused rows (the fee times 1 - covered / committed quantity). One row
+    a Purchase with no Unused rows (GCP resource-based CUDs): judged from the commitment's
+    usage against its size, the fee times 1 - covered / committed quantity, whether the
+    mapping left the fee on the Purchase row or amortized it onto the covered usage. One row
     per commitment and month. -#}
 with allocations as (
     select * from {{ ref('fct_cost_allocations') }}
-),
-
-params as (
-    select {{ waste_param('unused_commitment', 'min_unused_share') }} as min_unused_share
-    from {{ ref('waste_thresholds') }}
 ),
 
 commitment_rows as (
@@ -60,10 +57,13 @@ unused_from_status as (
             and u.usage_month = t.usage_month
 ),
 
-unamortized_fees as (
-    -- Some mappings keep a commitment fee as a Purchase with its cost (GCP resource-based
-    -- CUDs) and no Unused rows. The fee's resource names the commitment; the covered usage
-    -- names it at the end of CommitmentDiscountId. Unused share = 1 - covered / committed.
+commitment_fees as (
+    -- GCP resource-based CUDs publish a Purchase row per day (the fee, PricingQuantity = the
+    -- committed quantity) and no Unused rows. The mlcost GCP model amortizes the whole fee
+    -- onto the covered usage, so the Purchase row's EffectiveCost is 0 and its BilledCost is
+    -- the fee; other mappings keep the fee's EffectiveCost on it. The fee's resource names
+    -- the commitment; the covered usage names it at the end of CommitmentDiscountId.
+    -- Unused share = 1 - covered / committed quantity.
     select
         provider,
         resource_id,
@@ -72,13 +72,13 @@ unamortized_fees as (
         pricing_unit,
         min(cast(charge_period_start as date)) as period_start,
         max({{ date_minus_days('cast(charge_period_end as date)', 1) }}) as period_end,
-        sum(effective_cost) as fee_cost,
+        sum(case when effective_cost <> 0 then effective_cost else billed_cost end) as fee_cost,
         sum(pricing_quantity) as committed_quantity
     from commitment_rows
     where
         charge_category = 'Purchase'
         and commitment_discount_id is null
-        and effective_cost <> 0
+        and (effective_cost <> 0 or billed_cost <> 0)
     group by provider, resource_id, billing_month, pricing_unit
 ),
 
@@ -107,7 +107,7 @@ unused_from_fees as (
             as wasted_cost,
         cast(1 - least(coalesce(c.covered_quantity, 0) / f.committed_quantity, 1) as {{ float_type() }})
             as unused_share
-    from unamortized_fees as f
+    from commitment_fees as f
     left join covered_usage as c
         on
             f.provider = c.provider
@@ -143,8 +143,7 @@ final as (
         union all
         select * from unused_from_fees
     ) as u
-    cross join params
-    where u.unused_share >= params.min_unused_share
+    where u.unused_share >= {{ waste_threshold('unused_commitment', 'min_unused_share', 'null') }}
 )
 
 select * from final

@@ -1,0 +1,19 @@
+"""One metrics reader for utilisation and request metrics in real formats (docs/metrics.md).
+
+Besides mlcost's own CSV (read by the ingest CSV path), it reads:
+
+* CloudWatch ``GetMetricData`` responses (JSON, as the AWS CLI / SDKs return them):
+  :mod:`.cloudwatch`;
+* Prometheus HTTP API ``query_range`` responses (JSON, resultType ``matrix``), e.g. of
+  DCGM-exporter GPU metrics: :mod:`.prometheus`.
+
+Both give :class:`MetricRow` rows, one per resource, metric and UTC day, in mlcost's metric
+names (:mod:`.names`); ingest lands them in ``raw.utilization_metrics`` like the CSV, with the
+file's lineage. The unit-economics work reads invocation counts through :func:`read_metrics`.
+"""
+
+from __future__ import annotations
+
+from .model import METRIC_FORMATS, MetricRow, read_metrics, sniff_format
+
+__all__ = ["METRIC_FORMATS", "MetricRow", "read_metrics", "sniff_format"]

@@ -1,0 +1,63 @@
+"""The reader's entry points: which format a JSON document is, and its rows."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..ingest.errors import BadInputError
+
+# Source formats this package reads (Detection.source_format values in ingest).
+CLOUDWATCH = "cloudwatch_json"
+PROMETHEUS = "prometheus_json"
+METRIC_FORMATS = (CLOUDWATCH, PROMETHEUS)
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    """One resource's metric on one UTC day, the columns of raw.utilization_metrics."""
+
+    metric_date: str  # YYYY-MM-DD
+    provider: str
+    resource_id: str
+    metric_name: str  # mlcost name: gpu_utilization_pct, invocations, active_minutes, ...
+    value: str  # decimal text, exactly as delivered when one point makes the day
+    unit: str
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The metrics format of a JSON document from its first bytes, or None. Only the top-level
+    keys are looked for: GCP billing NDJSON never has them."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not text.startswith(b"{"):
+        return None
+    if b'"MetricDataResults"' in head:
+        return CLOUDWATCH
+    if b'"resultType"' in head and b'"status"' in head:
+        return PROMETHEUS
+    return None
+
+
+def read_metrics(path: str | Path, fmt: str | None = None) -> list[MetricRow]:
+    """Read a metrics file (CloudWatch GetMetricData or Prometheus query_range JSON) into
+    daily rows. Raises BadInputError naming the file and what is wrong."""
+    from . import cloudwatch, prometheus
+
+    path = Path(path)
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    fmt = fmt or sniff_format(raw[:1 << 16])
+    if fmt not in METRIC_FORMATS:
+        raise BadInputError(path, "is not a CloudWatch GetMetricData or Prometheus query_range "
+                                  "JSON response.")
+    try:
+        doc = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadInputError(path, f"is not valid JSON ({exc}); a {fmt} metrics file must be "
+                                  "one JSON document.") from None
+    if fmt == CLOUDWATCH:
+        return cloudwatch.parse(path, doc)
+    return prometheus.parse(path, doc)
