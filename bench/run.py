@@ -344,11 +344,23 @@ def bench_incremental(data: Path, logs: Path) -> dict:
     return out
 
 
+# The issue's targets for forecasting N series at h = 18 with calibration, on 2 cores.
+FORECAST_TARGET_S = {"1000": 60.0, "10000": 600.0}
+
+
 def bench_forecast(logs: Path) -> dict:
+    """Forecast N synthetic 36-month series at h = 18 with calibrated bands; wall time of the
+    forecast itself (``own.seconds``), peak RSS, and pass/fail against the target."""
     out = {}
     for n in _env_list("BENCH_FORECAST_SERIES", "1000"):
-        out[n] = measure(f"forecast-{n}", [*STEPS, "forecast", "--series", n, "--jobs", "2"],
-                         log_dir=logs)
+        st = measure(f"forecast-{n}", [*STEPS, "forecast", "--series", n, "--jobs", "2"],
+                     log_dir=logs)
+        target = FORECAST_TARGET_S.get(n)
+        secs = st.get("own", {}).get("seconds")
+        st["target_s"] = target
+        st["passed"] = (None if target is None or secs is None
+                        else bool(st["ok"] and secs <= target))
+        out[n] = st
     return out
 
 
@@ -480,13 +492,16 @@ def render_md(r: dict) -> str:
         lines.append("")
     if r.get("forecast"):
         lines += ["## Forecast (model selection by backtest + forecast, 18 monthly points, "
-                  "2 worker processes)", "", "| series | wall s | peak RSS MB | ok |",
-                  "|---|---|---|---|"]
+                  "2 worker processes, calibrated bands)", "",
+                  "| series | wall s | peak RSS MB | ok | target s | passed |",
+                  "|---|---|---|---|---|---|"]
         for n, st in r["forecast"].items():
             own = st.get("own", {})
+            passed = {True: "yes", False: "NO", None: "-"}[st.get("passed")]
             lines.append(f"| {n} | {_f(own.get('seconds') and round(own['seconds'], 1))} "
                          f"(process {st['wall_s']}) | {st['peak_rss_tree_mb']:,} | "
-                         f"{'yes' if st['ok'] else 'no'} |")
+                         f"{'yes' if st['ok'] else 'no'} | {_f(st.get('target_s'))} | "
+                         f"{passed} |")
         lines.append("")
     if r.get("demo"):
         d = r["demo"]

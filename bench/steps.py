@@ -69,8 +69,8 @@ def cmd_ingest(a) -> None:
 
 
 def cmd_forecast(a) -> None:
-    """Model selection (rolling-origin backtest) + forecast of N synthetic monthly series,
-    exactly the per-series work `mlcost run` does in its forecast stage."""
+    """Model selection (rolling-origin backtest) + forecast + band calibration of N synthetic
+    monthly series at h = 18, exactly the work `mlcost run` does in its forecast stage."""
     import numpy as np
 
     from dagster_project.lib.forecast.config import DEFAULT_HORIZON
@@ -153,7 +153,7 @@ def main() -> None:
     i.set_defaults(func=cmd_ingest)
     fc = sub.add_parser("forecast")
     fc.add_argument("--series", type=int, required=True)
-    fc.add_argument("--months", type=int, default=18)
+    fc.add_argument("--months", type=int, default=36)
     fc.add_argument("--jobs", type=int, default=2)
     fc.set_defaults(func=cmd_forecast)
     d = sub.add_parser("day-cut")

@@ -122,6 +122,24 @@ _DDL = (
         locked_at        TIMESTAMP NOT NULL
     )
     """,
+    # written by accuracy.write_backtest_accuracy (one row per level x method x step)
+    """
+    CREATE TABLE IF NOT EXISTS forecast.backtest_accuracy (
+        snapshot_id      VARCHAR NOT NULL,
+        level            VARCHAR NOT NULL,
+        method_kind      VARCHAR NOT NULL,
+        step             INTEGER NOT NULL,
+        n_series         INTEGER NOT NULL,
+        n_points         INTEGER NOT NULL,
+        n_band_points    INTEGER NOT NULL,
+        wape             DECIMAL(18,6),
+        mape             DECIMAL(18,6),
+        bias             DECIMAL(18,6),
+        coverage_80      DECIMAL(9,6),
+        coverage_95      DECIMAL(9,6),
+        PRIMARY KEY (snapshot_id, level, method_kind, step)
+    )
+    """,
 )
 
 
