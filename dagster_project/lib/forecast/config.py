@@ -24,9 +24,12 @@ SEASONAL_MIN_MONTHS = 24
 HISTORY_FULL_MONTHS = 24
 HISTORY_SHORT_MONTHS = 6
 # Calibration (see calibration.py): rolling origins per series (more for levels with few
-# series, so that each level pools about CAL_TARGET_ERRORS step-1 errors), the longest step
-# backtested, the fewest errors that calibrate a step, and the widening of ``new`` series.
+# series, so that each level pools about CAL_TARGET_ERRORS step-1 errors), the fewest
+# training months of an origin (shorter fits err more than the live forecast will), the
+# longest step backtested, the fewest errors that calibrate a step, and the widening of
+# ``new`` series.
 CAL_MIN_ORIGINS = 12
+CAL_MIN_TRAIN = 12
 CAL_TARGET_ERRORS = 240
 CAL_HORIZON = 12
 CAL_MIN_ERRORS = 10

@@ -5,10 +5,11 @@ index ``i`` is ``i % 12`` for every series (and ``n + k`` for the ``k``-th forec
 profile is a length-12 array of indices with mean 1, indexed by that position.
 
 A series with at least ``SEASONAL_MIN_MONTHS`` months (after its leading zeros) before the
-cut-off estimates its own profile by classical multiplicative decomposition (ratio to a
-centred 2x12 moving average, averaged per calendar position); the profile is used when the
-seasonal strength of those ratios reaches ``SEASONAL_STRENGTH_MIN``, otherwise the series is
-treated as not seasonal. A shorter series borrows its parent's profile at the same cut-off
+cut-off estimates its own profile by multiplicative decomposition (the ratio of each month
+to a quadratic trend in log cost, averaged per calendar position); the profile is used when the
+seasonal strength of those log ratios (the share of their variance explained by the calendar
+month, adjusted for the 12 means fitted) reaches ``SEASONAL_STRENGTH_MIN``, otherwise the
+series is treated as not seasonal. A shorter series borrows its parent's profile at the same cut-off
 (``team_model`` / ``team_workload`` -> ``team`` -> ``total``). A cut-off is a month index:
 only months before it are used, so backtest origins never see the future.
 """
@@ -33,17 +34,20 @@ def own_profile(y: np.ndarray, first: int, cut: int) -> np.ndarray | None:
     n = len(z)
     if n < SEASONAL_MIN_MONTHS or (z <= 0).any():
         return None if n < SEASONAL_MIN_MONTHS else ONES
-    kernel = np.r_[0.5, np.ones(m - 1), 0.5] / m
-    trend = np.convolve(z, kernel, mode="valid")  # centred: trend[j] belongs to z[j + m//2]
-    idx = np.arange(m // 2, m // 2 + len(trend))
-    lr = np.log(z[idx] / trend)
-    pos = (idx + first) % m
+    # log ratio to a quadratic trend in log cost (a moving average would lose a year of
+    # ratios, leaving none to test the profile against with two years of history)
+    t = np.arange(n, dtype=float)
+    lr = np.log(z) - np.polyval(np.polyfit(t, np.log(z), 2), t)
+    pos = (np.arange(n) + first) % m
     means = np.array([lr[pos == k].mean() for k in range(m)])
     means -= means.mean()
-    total = float(np.var(lr))
+    total = float(lr @ lr)
     if total <= 0:
         return ONES
-    strength = max(0.0, 1.0 - float(np.var(lr - means[pos])) / total)
+    rem = lr - means[pos]
+    # share of variance explained by the calendar month, adjusted for the parameters fitted
+    # (12 means, 3 trend terms): with two years of noise the raw share is ~0.5 by chance
+    strength = 1.0 - (float(rem @ rem) / (n - m - 2)) / (total / (n - 3))
     if strength < SEASONAL_STRENGTH_MIN:
         return ONES
     return np.clip(np.exp(means), *_CLIP)

@@ -17,6 +17,7 @@ from .config import (
     BACKTEST_WINDOWS,
     CAL_HORIZON,
     CAL_MIN_ORIGINS,
+    CAL_MIN_TRAIN,
     CAL_TARGET_ERRORS,
     MIN_TRAIN_MONTHS,
     PARALLEL_MIN_SERIES,
@@ -71,7 +72,7 @@ def forecast_series(
     h_bt = max(1, min(backtest_horizon, horizon))
     windows = min(backtest_windows, n - MIN_TRAIN_MONTHS - h_bt + 1)
     sel = origins(n, h_bt, windows) if windows >= 1 else []
-    cal = list(range(max(MIN_TRAIN_MONTHS, n - cal_origins), n))
+    cal = list(range(max(CAL_MIN_TRAIN, n - cal_origins), n))
 
     def fit(factory: Any, o: int, h: int, intervals: bool) -> dict[str, np.ndarray]:
         """Fit on the first ``o`` months (deseasonalised at that cut-off), forecast ``h``."""
