@@ -14,6 +14,7 @@ import duckdb
 from dagster_project.lib.calendar import utcnow
 from dagster_project.lib.warehouse import arrow_views, table_exists, transaction
 
+from .calibration import calibration_params
 from .config import (
     BACKTEST_HORIZON,
     BACKTEST_WINDOWS,
@@ -184,6 +185,7 @@ def params(horizon: int, scenarios: list[Scenario]) -> dict[str, Any]:
             "min_train": MIN_TRAIN_MONTHS,
         },
         "intervals": list(INTERVAL_LEVELS),
+        "calibration": calibration_params(),
         "reconciliation": "top-down forecast proportions; segments by IPF on recent mix",
         "recent_months": RECENT_MONTHS,
         "min_history_months": MIN_HISTORY_MONTHS,
