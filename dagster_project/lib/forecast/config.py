@@ -17,7 +17,7 @@ BACKTEST_HORIZON = 3
 BACKTEST_WINDOWS = 3
 MIN_TRAIN_MONTHS = 6
 SEASON_LENGTH = 12
-SEASONAL_STRENGTH_MIN = 0.5
+SEASONAL_STRENGTH_MIN = 0.3
 # A series estimates its own yearly profile from this many months; shorter ones borrow it.
 SEASONAL_MIN_MONTHS = 24
 # history_class: ``full`` >= HISTORY_FULL_MONTHS, ``short`` >= HISTORY_SHORT_MONTHS, else ``new``.
