@@ -28,7 +28,7 @@ HISTORY_SHORT_MONTHS = 6
 # training months of an origin (shorter fits err more than the live forecast will), the
 # longest step backtested, the fewest errors that calibrate a step, and the widening of
 # ``new`` series.
-CAL_MIN_ORIGINS = 12
+CAL_MIN_ORIGINS = 6
 CAL_MIN_TRAIN = 12
 CAL_TARGET_ERRORS = 240
 CAL_HORIZON = 12
