@@ -106,6 +106,8 @@ def write_backtest_accuracy(
 ) -> int:
     """Insert the snapshot's ``forecast.backtest_accuracy`` rows; returns how many."""
     rows = accuracy_rows(fc, lambda k: k[0])
+    if not rows:  # no series long enough to backtest
+        return 0
     con.executemany(
         "INSERT INTO forecast.backtest_accuracy (snapshot_id, level, method_kind, step, "
         "n_series, n_points, n_band_points, wape, mape, bias, coverage_80, coverage_95) "

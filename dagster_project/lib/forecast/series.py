@@ -72,7 +72,9 @@ def forecast_series(
     h_bt = max(1, min(backtest_horizon, horizon))
     windows = min(backtest_windows, n - MIN_TRAIN_MONTHS - h_bt + 1)
     sel = origins(n, h_bt, windows) if windows >= 1 else []
-    cal = list(range(max(CAL_MIN_TRAIN, n - cal_origins), n))
+    # origins train on >= CAL_MIN_TRAIN months, unless that leaves fewer than CAL_MIN_ORIGINS
+    cal = list(range(max(n - cal_origins, min(CAL_MIN_TRAIN, n - CAL_MIN_ORIGINS),
+                         MIN_TRAIN_MONTHS), n))
 
     def fit(factory: Any, o: int, h: int, intervals: bool) -> dict[str, np.ndarray]:
         """Fit on the first ``o`` months (deseasonalised at that cut-off), forecast ``h``."""
