@@ -322,7 +322,8 @@ def test_locked_forecast_uses_only_data_before_the_quarter(con):
     assert meta == [(date(2025, 6, 1),)]
     truncated = duckdb.connect()
     make_db(truncated, [r for r in synthetic_rows() if r[0] <= date(2025, 6, 1)])
-    direct = fc.build_forecasts(truncated, as_of_month=date(2025, 6, 1), horizon=6)
+    direct = fc.build_forecasts(truncated, as_of_month=date(2025, 6, 1),
+                                horizon=fc.DEFAULT_HORIZON)
     assert direct.snapshot_id == snap  # same data fingerprint -> same id
     # the lock never moves, even when history is restated later
     con.execute("UPDATE marts.fct_costs_monthly SET effective_cost = effective_cost + 5")

@@ -38,7 +38,6 @@ from dagster_project.lib.calendar import (
 )
 from dagster_project.lib.warehouse import table_exists
 
-from .backtest import backtest
 from .build import build_forecasts
 from .config import (
     BACKTEST_HORIZON,
@@ -69,7 +68,7 @@ __all__ = [
     "BACKTEST_HORIZON", "BACKTEST_WINDOWS", "BASELINE", "CANDIDATE_MODELS", "DEFAULT_HORIZON",
     "INTERVAL_LEVELS", "LEVELS", "METHOD", "MIN_HISTORY_MONTHS", "MIN_TRAIN_MONTHS",
     "PARALLEL_MIN_SERIES", "SEGMENT_LEVEL", "Adjustment", "ForecastConfig", "ForecastResult",
-    "History", "ModelMetrics", "Scenario", "SeriesForecast", "add_months", "backtest",
+    "History", "ModelMetrics", "Scenario", "SeriesForecast", "add_months",
     "build_forecasts", "ensure_locked_forecast", "ensure_schema", "forecast_all",
     "forecast_series", "last_closed_month", "load_history", "locked_snapshot", "month_start",
     "parse_quarter", "quarter_of", "skipped_runs", "table_exists", "utcnow",

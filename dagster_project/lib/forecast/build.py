@@ -16,6 +16,7 @@ from dagster_project.lib.calendar import month_start, utcnow
 from dagster_project.lib.warehouse import table_exists
 
 from . import config
+from .accuracy import write_backtest_accuracy
 from .config import BASELINE, DEFAULT_HORIZON, LEVEL_KEYS, METHOD, SEGMENT_LEVEL, ForecastConfig
 from .hierarchy import reconcile, reference_prices
 from .history import History, check_history, default_as_of, level_series, load_history
@@ -95,6 +96,7 @@ def build_forecasts(
     ]
     try:
         write_snapshot(con, snapshot_row, values.frame(), metrics_frame(fc))
+        write_backtest_accuracy(con, snapshot, fc)
     except duckdb.ConstraintException:
         # a concurrent run wrote the same snapshot first: identical inputs, so reuse it
         if existing_series_count(con, snapshot) is None:

@@ -10,21 +10,38 @@ from datetime import date
 from dagster_project.lib.calendar import add_months
 
 # statsforecast itself is imported lazily (it takes seconds); its version is part of METHOD.
-METHOD = f"mlcost-forecast/v1 statsforecast-{importlib.metadata.version('statsforecast')}"
+METHOD = f"mlcost-forecast/v2 statsforecast-{importlib.metadata.version('statsforecast')}"
 MIN_HISTORY_MONTHS = 3
-DEFAULT_HORIZON = 6
+DEFAULT_HORIZON = 18
 BACKTEST_HORIZON = 3
 BACKTEST_WINDOWS = 3
 MIN_TRAIN_MONTHS = 6
 SEASON_LENGTH = 12
-SEASONAL_STRENGTH_MIN = 0.6
+SEASONAL_STRENGTH_MIN = 0.3
+# A series estimates its own yearly profile from this many months; shorter ones borrow it.
+SEASONAL_MIN_MONTHS = 24
+# history_class: ``full`` >= HISTORY_FULL_MONTHS, ``short`` >= HISTORY_SHORT_MONTHS, else ``new``.
+HISTORY_FULL_MONTHS = 24
+HISTORY_SHORT_MONTHS = 6
+# Calibration (see calibration.py): rolling origins per series (more for levels with few
+# series, so that each level pools about CAL_TARGET_ERRORS step-1 errors), the fewest
+# training months of an origin (shorter fits err more than the live forecast will), the
+# longest step backtested, the fewest errors that calibrate a step, and the widening of
+# ``new`` series.
+CAL_MIN_ORIGINS = 6
+CAL_MIN_TRAIN = 12
+CAL_TARGET_ERRORS = 240
+CAL_HORIZON = 12
+CAL_MIN_ERRORS = 10
+NEW_SERIES_WIDEN = 2.0
 RECENT_MONTHS = 3
 IPF_ITERATIONS = 100
 # Worker processes for the per-series model fits (fork, Linux); 1 = in-process.
 N_JOBS = max(1, int(os.environ.get("MLCOST_FORECAST_JOBS", "1") or 1))
 PARALLEL_MIN_SERIES = 60
 INTERVAL_LEVELS = (80, 95)
-CANDIDATE_MODELS = ("Naive", "Drift", "AutoETS", "Theta", "SeasonalNaive", "SeasonalETS")
+CANDIDATE_MODELS = ("Naive", "Drift", "AutoETS", "Theta")
+BASELINE_METHODS = ("seasonal_naive", "drift")
 
 LEVELS = ("total", "team", "team_workload", "team_model")
 SEGMENT_LEVEL = "segment"

@@ -1,4 +1,4 @@
-"""Candidate statsforecast models, the seasonality gate and one model fit."""
+"""Candidate statsforecast models, one model fit, and the per-series result types."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from .config import INTERVAL_LEVELS, MIN_TRAIN_MONTHS, SEASON_LENGTH, SEASONAL_STRENGTH_MIN
+from .config import (
+    HISTORY_FULL_MONTHS,
+    HISTORY_SHORT_MONTHS,
+    INTERVAL_LEVELS,
+    MIN_TRAIN_MONTHS,
+)
 
 
 @dataclass
@@ -31,8 +36,35 @@ class ModelMetrics:
 
 
 @dataclass
+class Backtest:
+    """Out-of-sample forecasts of one series at rolling origins (for calibration, accuracy).
+
+    One entry per (origin, step): ``origin`` is the month index of the first forecast month
+    (training uses months ``< origin`` only), ``step`` 1..; ``point`` is the selected model's
+    forecast, ``snaive`` and ``drift`` the baselines'; ``level`` is the mean of the last three
+    training months (what errors are divided by when a forecast is zero).
+    """
+
+    origin: np.ndarray
+    step: np.ndarray
+    actual: np.ndarray
+    level: np.ndarray
+    point: np.ndarray
+    snaive: np.ndarray
+    drift: np.ndarray
+
+
+@dataclass
 class SeriesForecast:
-    """The selected model's forecast of one series, with every candidate's metrics."""
+    """The selected model's forecast of one series, with every candidate's metrics.
+
+    ``lo_*``/``hi_*`` are calibrated by ``forecast_all`` (``calibration`` says how: ``level``
+    = from the level's pooled out-of-sample errors, ``parent`` = a parent level's,
+    ``parametric`` = statsforecast's own intervals when nothing could be calibrated).
+    ``history_class`` is ``full`` (>= 24 months), ``short`` (6-23) or ``new`` (< 6);
+    ``seasonal_source`` is where its yearly profile came from (``own``, ``team``, ``total``,
+    ``none``).
+    """
 
     model: str
     mean: np.ndarray
@@ -41,21 +73,27 @@ class SeriesForecast:
     lo_95: np.ndarray
     hi_95: np.ndarray
     metrics: list[ModelMetrics] = field(default_factory=list)
+    history_months: int = 0
+    history_class: str = "new"
+    seasonal_source: str = "none"
+    calibration: str = "parametric"
+    backtest: Backtest | None = None
 
 
-def candidate_specs(min_train: int, seasonal: bool = False) -> list[tuple[str, Any]]:
+def history_class(months: int) -> str:
+    """``full`` / ``short`` / ``new`` by months of history (after leading zeros)."""
+    if months >= HISTORY_FULL_MONTHS:
+        return "full"
+    return "short" if months >= HISTORY_SHORT_MONTHS else "new"
+
+
+def candidate_specs(min_train: int) -> list[tuple[str, Any]]:
     """Candidate models (name, factory) usable with at least ``min_train`` training points.
 
-    Listed simplest first: on equal backtest scores the simpler model wins. Seasonal models are
-    only offered when the series passes the seasonal-strength test (``is_seasonal``).
+    Listed simplest first: on equal backtest scores the simpler model wins. They are fitted
+    to the deseasonalised series (seasonal.py), so none of them needs a seasonal term.
     """
-    from statsforecast.models import (
-        AutoETS,
-        Naive,
-        OptimizedTheta,
-        RandomWalkWithDrift,
-        SeasonalNaive,
-    )
+    from statsforecast.models import AutoETS, Naive, OptimizedTheta, RandomWalkWithDrift
 
     specs: list[tuple[str, Any]] = [
         ("Naive", Naive),
@@ -64,46 +102,18 @@ def candidate_specs(min_train: int, seasonal: bool = False) -> list[tuple[str, A
     if min_train >= MIN_TRAIN_MONTHS:
         specs.append(("AutoETS", lambda: AutoETS(season_length=1, model="ZZN")))
         specs.append(("Theta", OptimizedTheta))
-    if seasonal and min_train >= SEASON_LENGTH + 1:
-        specs.append(("SeasonalNaive", lambda: SeasonalNaive(season_length=SEASON_LENGTH)))
-    if seasonal and min_train >= 2 * SEASON_LENGTH:
-        specs.append(
-            (
-                "SeasonalETS",
-                lambda: AutoETS(season_length=SEASON_LENGTH, model="AAA", damped=False),
-            )
-        )
     return specs
 
 
-def is_seasonal(y: np.ndarray, m: int = SEASON_LENGTH) -> bool:
-    """Seasonal strength of the linearly detrended series >= ``SEASONAL_STRENGTH_MIN``.
-
-    Strength ``F_s = max(0, 1 - Var(R) / Var(S + R))`` (Wang, Smith & Hyndman 2006; FPP3
-    section 4.3), with S the mean detrended value per calendar position and R the remainder.
-    Needs two full seasons. This only gates which candidates are backtested (speed); the
-    backtest still decides whether a seasonal model is used.
-    """
-    n = len(y)
-    if n < 2 * m:
-        return False
-    t = np.arange(n, dtype=float)
-    resid = y - np.polyval(np.polyfit(t, y, 1), t)
-    total = float(np.var(resid))
-    if total <= 0:
-        return False
-    pos = np.arange(n) % m
-    seasonal = np.array([resid[pos == k].mean() for k in range(m)])[pos]
-    strength = max(0.0, 1.0 - float(np.var(resid - seasonal)) / total)
-    return strength >= SEASONAL_STRENGTH_MIN
-
-
-def run_model(factory: Any, y: np.ndarray, h: int) -> dict[str, np.ndarray]:
-    """Fit a fresh model on ``y`` and forecast ``h`` steps with 80/95% intervals."""
+def run_model(
+    factory: Any, y: np.ndarray, h: int, intervals: bool = True
+) -> dict[str, np.ndarray]:
+    """Fit a fresh model on ``y`` and forecast ``h`` steps (with 80/95% intervals if asked)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = factory().forecast(y=y.astype(float), h=h, level=list(INTERVAL_LEVELS))
+        level = list(INTERVAL_LEVELS) if intervals else None
+        res = factory().forecast(y=y.astype(float), h=h, level=level)
     out = {k: np.asarray(res[k], dtype=float) for k in res}
-    if not all(np.isfinite(out[k]).all() for k in ("mean", "lo-80", "hi-80", "lo-95", "hi-95")):
+    if not all(np.isfinite(v).all() for v in out.values()):
         raise FloatingPointError("non-finite forecast")
     return out

@@ -14,6 +14,7 @@ import duckdb
 from dagster_project.lib.calendar import utcnow
 from dagster_project.lib.warehouse import arrow_views, table_exists, transaction
 
+from .calibration import calibration_params
 from .config import (
     BACKTEST_HORIZON,
     BACKTEST_WINDOWS,
@@ -122,6 +123,24 @@ _DDL = (
         locked_at        TIMESTAMP NOT NULL
     )
     """,
+    # written by accuracy.write_backtest_accuracy (one row per level x method x step)
+    """
+    CREATE TABLE IF NOT EXISTS forecast.backtest_accuracy (
+        snapshot_id      VARCHAR NOT NULL,
+        level            VARCHAR NOT NULL,
+        method_kind      VARCHAR NOT NULL,
+        step             INTEGER NOT NULL,
+        n_series         INTEGER NOT NULL,
+        n_points         INTEGER NOT NULL,
+        n_band_points    INTEGER NOT NULL,
+        wape             DECIMAL(18,6),
+        mape             DECIMAL(18,6),
+        bias             DECIMAL(18,6),
+        coverage_80      DECIMAL(9,6),
+        coverage_95      DECIMAL(9,6),
+        PRIMARY KEY (snapshot_id, level, method_kind, step)
+    )
+    """,
 )
 
 
@@ -166,6 +185,7 @@ def params(horizon: int, scenarios: list[Scenario]) -> dict[str, Any]:
             "min_train": MIN_TRAIN_MONTHS,
         },
         "intervals": list(INTERVAL_LEVELS),
+        "calibration": calibration_params(),
         "reconciliation": "top-down forecast proportions; segments by IPF on recent mix",
         "recent_months": RECENT_MONTHS,
         "min_history_months": MIN_HISTORY_MONTHS,
