@@ -278,7 +278,8 @@ class AwsWriter(CommitmentsMixin):
                 self._simple(segs, m, C.AWS_SANDBOX, "Credit", "AmazonSageMaker",
                              "AWS Promotional Credit - ML sandbox", credit, book)
                 ctx.add_team_cost("ml-platform", m, credit)
-        seats = int(round(20 * 1.04 ** m.index))
+        # 40 seats in the last month, 4% fewer each month before it (growth ends at today)
+        seats = max(1, int(round(40 * 1.04 ** (m.index - (len(ctx.window.months) - 1)))))
         mp = int(to_units(seats * 100.0))
         self._simple(segs, m, C.AWS_SHARED, "Usage", "8g1p4jkzs6p0w3cdh6vd9atmc",
                      "Weights & Biases Teams - per seat per month", mp, book,

@@ -25,6 +25,14 @@ from .window import Window
 __all__ = ["HOURS_PER_DAY", "Catalog", "Group", "build_catalog"]
 
 
+def _sp_start(w: Window, sp: dict) -> dt.datetime:
+    """Bought `starts_days_before` the window, or later when the window is as long as the
+    plan's term (36 months, 3 years): every billed month then lies inside the term."""
+    before = w.start - dt.timedelta(days=sp["starts_days_before"])
+    latest = w.end.replace(year=w.end.year - sp["years"])
+    return dt.datetime.combine(max(before, min(latest, w.start)), dt.time())
+
+
 def _commitments(w: Window) -> dict:
     aws = load_json("aws_prices.json")
     sp, ri = aws["savings_plan"], aws["reserved_instance"]
@@ -35,8 +43,7 @@ def _commitments(w: Window) -> dict:
             arn=f"arn:aws:savingsplans::{C.AWS_SHARED}:savingsplan/"
                 f"{guid('mlcost', 'compute-sp')}",
             account=C.AWS_SHARED, hourly=sp["hourly"], discount=sp["discount"],
-            start=dt.datetime.combine(w.start - dt.timedelta(days=sp["starts_days_before"]),
-                                      dt.time()),
+            start=_sp_start(w, sp),
             years=sp["years"]),
         "aws_ri": dict(
             arn=f"arn:aws:ec2:{C.AWS_REGION}:{C.AWS_ML_PROD}:reserved-instances/"
