@@ -40,13 +40,15 @@ def test_future_quarters_keep_growth_and_seasonality():
     months = [add_months(dt.date(2023, 10, 1), i) for i in range(36)]
     spend = B.expected_spend(_history(months), months)
     team = "recommendations"
-    q4_2025 = spend[(team, (2025, 4))]
-    growth = sum(spend[(team, B.next_quarter((2026, 3), -j))] for j in range(4)) / \
-        sum(spend[(team, B.next_quarter((2026, 3), -4 - j))] for j in range(4))
-    assert spend[(team, (2026, 4))] == q4_2025 * growth
-    assert abs(growth - 1.02 ** 12) < 1e-9  # a year of 2% a month
-    # the December peak stays in the plan: Q4 above the Q1 that follows it
+    now, year_ago = spend[(team, (2026, 3))], spend[(team, (2025, 3))]
+    assert spend[(team, (2026, 4))] == now * spend[(team, (2025, 4))] / year_ago
+    assert spend[(team, (2027, 1))] == now * spend[(team, (2026, 1))] / year_ago
+    # the December peak stays in the plan: Q4 well above Q3, and above the Q1 after it
+    assert spend[(team, (2026, 4))] > 1.1 * spend[(team, (2026, 3))]
     assert spend[(team, (2026, 4))] > spend[(team, (2027, 1))]
+    # a team without a peak: plain 2% a month
+    flat = spend[("fraud-detection", (2026, 4))] / spend[("fraud-detection", (2026, 3))]
+    assert abs(flat - 1.02 ** 3) < 1e-9
     assert len({q for _, q in spend}) == 12 + B.FUTURE_QUARTERS
 
 
@@ -58,6 +60,17 @@ def test_short_windows_fall_back_to_the_last_quarter():
     # 2026Q2 holds only June: its budget is for the whole quarter (June x 3)
     assert spend[("ml-platform", (2026, 2))] == \
         _history(months)[("ml-platform", 0)] * 3 * B.ATTRIBUTION["ml-platform"]
+
+
+def test_marketplace_seat_shares_match_the_seed():
+    import csv
+
+    from dagster_project import settings
+
+    with open(settings.PROJECT_ROOT / "seeds" / "shared_cost_fixed_shares.csv") as fh:
+        seed = {r["team"]: Decimal(r["share"]) * 100 for r in csv.DictReader(fh)
+                if r["rule_id"] == "ml_tooling_marketplace"}
+    assert seed == {t: Decimal(s) for t, s in C.MARKETPLACE_SEAT_SHARES.items()}
 
 
 def test_budgets_follow_each_teams_posture():

@@ -289,7 +289,9 @@ class AwsWriter(CommitmentsMixin):
                      line_item_legal_entity="Weights and Biases, Inc.", pricing_unit="Units",
                      pricing_term="OnDemand",
                      product=pa.scalar([("product_name", "Weights & Biases Platform")], MS))
-        ctx.add_team_cost("ml-platform", m, mp)
+        # the mart splits the seats by seeds/shared_cost_fixed_shares.csv (the budgets' view)
+        for team, share in C.MARKETPLACE_SEAT_SHARES.items():
+            ctx.add_team_cost(team, m, mp * share // 100)
         if m.index == len(ctx.window.months) - 1:
             self._refund(segs, m, groups, book)
         for (acct, prod), base in sorted(by_acct_prod.items()):
