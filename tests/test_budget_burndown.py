@@ -238,3 +238,18 @@ def test_export_budgets(wh, tmp_path):
     gamma = next(r for r in rows if (r["quarter"], r["team"]) == ("2026Q3", "gamma"))
     assert (D(gamma["projected_spend"]), gamma["status"]) == \
         (D("700.123456000000000000000001"), "over_budget")
+
+
+def test_the_asset_follows_the_forecast_in_the_project_graph():
+    """In the one code location, after the forecast snapshot and the budgets mart, checked,
+    on the warehouse's single-writer pool, and part of what `mlcost run` builds."""
+    from dagster_project.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    key = dg.AssetKey(["planning", "budget_burndown"])
+    parents = {k.to_user_string() for k in graph.get(key).parent_keys}
+    assert {"forecast/forecast_snapshots", "marts/fct_budgets", "marts/fct_costs_monthly"} \
+        <= parents
+    assert dg.AssetCheckKey(key, "budget_burndown_within_budget") in graph.asset_check_keys
+    job = defs.resolve_job_def("mlcost_build")
+    assert key in job.asset_layer.selected_asset_keys
