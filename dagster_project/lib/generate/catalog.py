@@ -33,6 +33,15 @@ def _sp_start(w: Window, sp: dict) -> dt.datetime:
     return dt.datetime.combine(max(before, min(latest, w.start)), dt.time())
 
 
+def _ri_start(w: Window) -> dt.datetime:
+    """Bought with the window's first month, or 18 months before its end in a longer window:
+    usage grows towards the end of the window, and an RI bought for the recent fleet would sit
+    mostly unused through the early years of a 36-month window."""
+    last = w.months[-1].start
+    idx = last.year * 12 + last.month - 1 - 17
+    return dt.datetime.combine(max(w.start, dt.date(idx // 12, idx % 12 + 1, 1)), dt.time())
+
+
 def _commitments(w: Window) -> dict:
     aws = load_json("aws_prices.json")
     sp, ri = aws["savings_plan"], aws["reserved_instance"]
@@ -50,7 +59,7 @@ def _commitments(w: Window) -> dict:
                 f"{guid('mlcost', 'ri-g5')}",
             account=C.AWS_ML_PROD, itype=ri["itype"], units=ri["units"],
             upfront_hourly=ri["upfront_hourly"], recurring_hourly=ri["recurring_hourly"],
-            years=ri["years"], start=dt.datetime.combine(w.start, dt.time())),
+            years=ri["years"], start=_ri_start(w)),
         "gcp_cud": dict(
             name=cud["name"], project=C.GCP_SEARCH, gpus=cud["gpus"], rate=cud["rate"],
             od_rate=cud["od_rate"]),
