@@ -114,6 +114,7 @@ EXPORTS = {
     "forecast": ("forecast", "forecast_values"),
     "variance": ("variance", "quarterly_variance"),
     "anomalies": ("monitoring", "cost_anomalies"),
+    "budgets": ("planning", "budget_burndown"),
 }
 
 
@@ -204,6 +205,7 @@ LANDING_HELP = ("landing folder or s3:// URL (default: $MLCOST_LANDING, else `la
                 "mlcost.toml, else data/landing)")
 WAREHOUSE_HELP = ("DuckDB warehouse file (default: $MLCOST_WAREHOUSE, else `warehouse` in "
                   "mlcost.toml, else data/warehouse.duckdb)")
+DEMO_MONTHS = 36  # = lib/generate/window.py DEFAULT_MONTHS (not imported: numpy is slow)
 END_MONTH_HELP = ("last month of the demo data, YYYY-MM (default: the last month of the last "
                   "complete quarter before today); pins the window")
 
@@ -228,7 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("generate", help="write the deterministic demo exports")
     g.add_argument("--out", required=True, help="output root (landing/ and ground_truth/)")
-    g.add_argument("--months", type=int, default=18, help="months of data (default: 18)")
+    g.add_argument("--months", type=int, default=DEMO_MONTHS,
+                   help=f"months of data (default: {DEMO_MONTHS}: three years, so yearly "
+                   "seasonality is learnable)")
     g.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
     g.add_argument("--end-month", help=END_MONTH_HELP)
     g.add_argument("--scale", default="1.0", help="fleet-size multiplier (e.g. 1.5), or a CUR "
@@ -253,7 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="generate + run + report on the demo company")
     d.add_argument("--out", help="demo data root (default: data/demo)")
     d.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
-    d.add_argument("--months", type=int, default=18, help="months of data (default: 18)")
+    d.add_argument("--months", type=int, default=DEMO_MONTHS,
+                   help=f"months of data (default: {DEMO_MONTHS}: three years, so yearly "
+                   "seasonality is learnable)")
     d.add_argument("--seed", type=int, default=42, help="random seed (default: 42)")
     d.add_argument("--end-month", help=END_MONTH_HELP)
     d.add_argument("--scale", type=float, default=1.0,

@@ -119,7 +119,7 @@ def demo(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def pinned_demo(tmp_path_factory) -> Path:
-    """`mlcost demo --end-month 2026-09` (the default 18 months at full scale) in its own folder:
+    """`mlcost demo --end-month 2026-09` (the default 36 months at full scale) in its own folder:
     `demo/landing`, `wh.duckdb`, `reports/`, `exports/`, `dagster_home/`. The pinned demo the
     issues' examples and the stored figures (tests/fixtures/pinned_demo/) refer to."""
     from .pinned_demo import END_MONTH

@@ -17,7 +17,8 @@ from typing import TextIO
 from dagster_project.exit_codes import MISSING_INPUT, USAGE, ExitError
 
 # The schemas `mlcost tables` lists: what mlcost publishes (raw and staging are internal).
-PUBLISHED_SCHEMAS = ("focus", "marts", "forecast", "variance", "monitoring", "meta")
+PUBLISHED_SCHEMAS = ("focus", "marts", "forecast", "variance", "planning", "monitoring",
+                     "meta")
 TABLE_ROW_LIMIT = 1000  # --format table prints this many rows at most (csv/json: all)
 DESCRIPTION_WIDTH = 90  # `mlcost tables`: one line per table (the full text: dbt docs)
 

@@ -31,8 +31,11 @@ def _rng(seed: int, g: Group, m: Month) -> np.random.Generator:
     return np.random.default_rng([seed, stable_int(g.key) % 2**32, m.index + 1000])
 
 
-def _growth(p: dict, d: np.ndarray) -> np.ndarray:
-    return (1.0 + p.get("growth", 0.0)) ** (d / DAYS_PER_MONTH)
+def _growth(p: dict, d: np.ndarray, last_day: int) -> np.ndarray:
+    """Monthly compound growth, 1.0 on the window's last day and smaller before it: the
+    recent level does not depend on how many months are generated, and fleets sized for it
+    never saturate, so the Q4 peak shows in every year of a long window."""
+    return (1.0 + p.get("growth", 0.0)) ** ((d - last_day) / DAYS_PER_MONTH)
 
 
 def _season(p: dict, moy: np.ndarray) -> np.ndarray:
@@ -62,7 +65,7 @@ def compute(g: Group, m: Month, seed: int, weekday: np.ndarray, moy: np.ndarray,
     sel = np.nonzero((g.start <= d[-1]) & (g.end >= d[0]))[0]
     act = (g.start[sel, None] <= d[None, :]) & (g.end[sel, None] >= d[None, :])
     k = len(sel)
-    G = _growth(p, d)[None, :]
+    G = _growth(p, d, len(weekday) - 1)[None, :]
     S = _season(p, mo)[None, :]
     extra: dict[str, np.ndarray] = {}
 

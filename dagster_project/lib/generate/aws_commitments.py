@@ -35,7 +35,8 @@ class CommitmentsMixin:
             order = np.lexsort((member, day))
             member, day, usage = member[order], day[order], usage[order]
             cov = np.zeros(len(usage))
-            if line["instance_type"] == ri["itype"] and g.scope == ri["account"]:
+            if line["instance_type"] == ri["itype"] and g.scope == ri["account"] and \
+                    m.start >= ri["start"].date():
                 for k in range(len(usage)):
                     dd = day[k] - m.day0
                     take = min(usage[k], cap_h - ri_used[dd])
@@ -123,6 +124,8 @@ class CommitmentsMixin:
 
     def _ri_fee(self, segs, m, ri_used, book):
         ri = self.ri
+        if m.start < ri["start"].date():  # not bought yet: no fee
+            return
         hours = ri["units"] * 24.0 * m.n_days
         used = float(np.round(ri_used.sum(), QTY_DP))
         unused = round(hours - used, QTY_DP)

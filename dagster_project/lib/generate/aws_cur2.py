@@ -278,7 +278,8 @@ class AwsWriter(CommitmentsMixin):
                 self._simple(segs, m, C.AWS_SANDBOX, "Credit", "AmazonSageMaker",
                              "AWS Promotional Credit - ML sandbox", credit, book)
                 ctx.add_team_cost("ml-platform", m, credit)
-        seats = int(round(20 * 1.04 ** m.index))
+        # 40 seats in the last month, 4% fewer each month before it (growth ends at today)
+        seats = max(1, int(round(40 * 1.04 ** (m.index - (len(ctx.window.months) - 1)))))
         mp = int(to_units(seats * 100.0))
         self._simple(segs, m, C.AWS_SHARED, "Usage", "8g1p4jkzs6p0w3cdh6vd9atmc",
                      "Weights & Biases Teams - per seat per month", mp, book,
@@ -288,7 +289,9 @@ class AwsWriter(CommitmentsMixin):
                      line_item_legal_entity="Weights and Biases, Inc.", pricing_unit="Units",
                      pricing_term="OnDemand",
                      product=pa.scalar([("product_name", "Weights & Biases Platform")], MS))
-        ctx.add_team_cost("ml-platform", m, mp)
+        # the mart splits the seats by seeds/shared_cost_fixed_shares.csv (the budgets' view)
+        for team, share in C.MARKETPLACE_SEAT_SHARES.items():
+            ctx.add_team_cost(team, m, mp * share // 100)
         if m.index == len(ctx.window.months) - 1:
             self._refund(segs, m, groups, book)
         for (acct, prod), base in sorted(by_acct_prod.items()):

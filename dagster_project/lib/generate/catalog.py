@@ -25,6 +25,23 @@ from .window import Window
 __all__ = ["HOURS_PER_DAY", "Catalog", "Group", "build_catalog"]
 
 
+def _sp_start(w: Window, sp: dict) -> dt.datetime:
+    """Bought `starts_days_before` the window, or later when the window is as long as the
+    plan's term (36 months, 3 years): every billed month then lies inside the term."""
+    before = w.start - dt.timedelta(days=sp["starts_days_before"])
+    latest = w.end.replace(year=w.end.year - sp["years"])
+    return dt.datetime.combine(max(before, min(latest, w.start)), dt.time())
+
+
+def _ri_start(w: Window) -> dt.datetime:
+    """Bought with the window's first month, or 18 months before its end in a longer window:
+    usage grows towards the end of the window, and an RI bought for the recent fleet would sit
+    mostly unused through the early years of a 36-month window."""
+    last = w.months[-1].start
+    idx = last.year * 12 + last.month - 1 - 17
+    return dt.datetime.combine(max(w.start, dt.date(idx // 12, idx % 12 + 1, 1)), dt.time())
+
+
 def _commitments(w: Window) -> dict:
     aws = load_json("aws_prices.json")
     sp, ri = aws["savings_plan"], aws["reserved_instance"]
@@ -35,15 +52,14 @@ def _commitments(w: Window) -> dict:
             arn=f"arn:aws:savingsplans::{C.AWS_SHARED}:savingsplan/"
                 f"{guid('mlcost', 'compute-sp')}",
             account=C.AWS_SHARED, hourly=sp["hourly"], discount=sp["discount"],
-            start=dt.datetime.combine(w.start - dt.timedelta(days=sp["starts_days_before"]),
-                                      dt.time()),
+            start=_sp_start(w, sp),
             years=sp["years"]),
         "aws_ri": dict(
             arn=f"arn:aws:ec2:{C.AWS_REGION}:{C.AWS_ML_PROD}:reserved-instances/"
                 f"{guid('mlcost', 'ri-g5')}",
             account=C.AWS_ML_PROD, itype=ri["itype"], units=ri["units"],
             upfront_hourly=ri["upfront_hourly"], recurring_hourly=ri["recurring_hourly"],
-            years=ri["years"], start=dt.datetime.combine(w.start, dt.time())),
+            years=ri["years"], start=_ri_start(w)),
         "gcp_cud": dict(
             name=cud["name"], project=C.GCP_SEARCH, gpus=cud["gpus"], rate=cud["rate"],
             od_rate=cud["od_rate"]),

@@ -158,6 +158,11 @@ AZURE_SUBSCRIPTIONS: tuple[AzureSubscription, ...] = (
 )
 AZURE_SUB_BY_NAME = {s.name: s for s in AZURE_SUBSCRIPTIONS}
 
+# Who pays the W&B marketplace seats, in % (the shared-cost rule ml_tooling_marketplace,
+# seeds/shared_cost_fixed_shares.csv; tests/test_budget_burndown_demo.py checks they agree).
+MARKETPLACE_SEAT_SHARES = {"search-ranking": 35, "recommendations": 35, "fraud-detection": 20,
+                           "ml-platform": 10}
+
 # ---------------------------------------------------------------------------- exports
 AWS_EXPORT_NAME = "mlcost-cur2"
 AZURE_EXPORT_ACTUAL = "mlcost-actual"

@@ -18,11 +18,12 @@ from .activity import Activity, compute
 from .anomalies import Injector
 from .aws_cur2 import AwsWriter
 from .azure_ea import AzureWriter
+from .budgets import HEADER, budget_lines
 from .catalog import Catalog, Group, build_catalog
-from .fmt import fixed_str, stable_int, to_units, units_to_decimal
+from .fmt import fixed_str, to_units, units_to_decimal
 from .gcp_billing import GcpWriter
 from .metrics_formats import split_month
-from .window import Month, Window, default_end_month, make_window
+from .window import DEFAULT_MONTHS, Month, Window, default_end_month, make_window
 
 METRIC_UNITS = {
     "gpu_utilization_pct": ("Percent", 2),
@@ -80,7 +81,7 @@ class Ctx:
         self.idle_rows.append((provider, rid, waste, start, end))
 
 
-def generate(out_dir: Path, months: int = 18, seed: int = 42, scale: float = 1.0,
+def generate(out_dir: Path, months: int = DEFAULT_MONTHS, seed: int = 42, scale: float = 1.0,
              end_month: dt.date | None = None) -> GenerateSummary:
     """Write the deterministic demo landing folder and ground truth under ``out_dir``."""
     if scale <= 0:
@@ -207,37 +208,11 @@ def _commitment_truth(ctx: Ctx) -> list[list[str]]:
 
 
 # ------------------------------------------------------------------ budgets
-def _quarter(d: dt.date) -> tuple[int, int]:
-    return d.year, (d.month - 1) // 3 + 1
-
-
 def _write_budgets(ctx: Ctx) -> None:
-    w = ctx.window
-    rng = np.random.default_rng([ctx.seed, stable_int("budgets") % 2**32])
-    monthly: dict[tuple[str, tuple[int, int]], list[int]] = defaultdict(list)
-    for m in w.months:
-        for team in C.TEAM_NAMES:
-            monthly[(team, _quarter(m.start))].append(ctx.team_cost.get((team, m.index), 0))
-    quarters = sorted({q for _, q in monthly})
-    y, q = quarters[-1]
-    future = []
-    for _ in range(2):
-        y, q = (y + 1, 1) if q == 4 else (y, q + 1)
-        future.append((y, q))
+    monthly = {k: v / 1e10 for k, v in ctx.team_cost.items()}  # units of 1e-10 -> currency
     path = ctx.out_dir / "landing" / "budgets" / "budgets.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as f:
-        f.write("fiscal_quarter,team,budget_amount,currency\n")
-        for team in C.TEAM_NAMES:
-            last = 0.0
-            for qq in quarters:
-                vals = monthly[(team, qq)]
-                avg = sum(vals) / len(vals) / 1e10
-                last = avg
-                amount = max(1000.0, round(avg * 3 * rng.uniform(0.85, 1.12), -3))
-                f.write(f"{qq[0]}Q{qq[1]},{team},{amount:.2f},{C.CURRENCY}\n")
-            for k, qq in enumerate(future, start=1):
-                amount = max(1000.0, round(last * 3 * 1.04 ** (3 * k) *
-                                           rng.uniform(0.9, 1.05), -3))
-                f.write(f"{qq[0]}Q{qq[1]},{team},{amount:.2f},{C.CURRENCY}\n")
+        f.write(HEADER)
+        f.writelines(budget_lines(monthly, [m.start for m in ctx.window.months], ctx.seed))
     ctx.files.append(path)

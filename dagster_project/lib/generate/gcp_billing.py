@@ -251,7 +251,8 @@ class GcpWriter:
         put(lines)
         total = exact_sum(cost)
         unused_h = float(hours.sum() - cud_used.sum())
-        self.ctx.add_team_cost("search-ranking", m, int(to_units(unused_h * cud["rate"])))
+        # the whole fee is the team's (the covered usage nets to 0 after its CUD credit)
+        self.ctx.add_team_cost("search-ranking", m, total)
         if unused_h > hours.sum() * 0.01:
             self.ctx.add_idle("gcp", gname, "unused_commitment", m.start,
                               m.end - dt.timedelta(days=1))

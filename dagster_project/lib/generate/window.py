@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# Three years: every calendar month appears three times, so a forecast can learn the yearly
+# seasonality (the recommendations Q4 peak). `mlcost generate` / `mlcost demo` repeat it.
+DEFAULT_MONTHS = 36
+
 
 def default_end_month(today: dt.date | None = None) -> dt.date:
     """Last month of the last complete calendar quarter before ``today``."""
