@@ -140,9 +140,10 @@ candidates as (
             s.provider = w.provider
             and s.billing_period = w.billing_period
             and s.billing_currency = w.billing_currency
-    where s.split_method in (
-        'proportional', 'proportional_sub_account', 'telemetry_gpu_hours', 'telemetry_cpu_hours'
-    )
+    where
+        s.split_method in (
+            'proportional', 'proportional_sub_account', 'telemetry_gpu_hours', 'telemetry_cpu_hours'
+        )
 
     union all
 

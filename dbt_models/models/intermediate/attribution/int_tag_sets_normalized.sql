@@ -133,7 +133,7 @@ best as (
     where resolved_value is not null
     qualify row_number() over (
         partition by provider, tags_json, attribute
-        order by priority, is_registered desc, is_key_alias, is_value_alias, tag_key
+        order by priority asc, is_registered desc, is_key_alias asc, is_value_alias asc, tag_key asc
     ) = 1
 ),
 

@@ -45,7 +45,7 @@ final as (
         cast(unattributed_cost as {{ money_type() }}) as unattributed_cost,
         row_number() over (
             partition by billing_month, provider, billing_currency
-            order by unattributed_cost desc, resource_key
+            order by unattributed_cost desc, resource_key asc
         ) as cost_rank
     from by_resource
 )
