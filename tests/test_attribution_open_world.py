@@ -193,3 +193,28 @@ def test_the_demo_reference_set_maps_the_same_tags_onto_the_demo_company(built, 
             f"select tag_team from {schema}.int_tag_sets_normalized").fetchall()}  # noqa: S608
     assert {"recommendations", "ml-platform", "ml-research", "data-eng"} <= teams
     assert not {"recsys", "platform"} & teams
+
+
+def test_the_report_counts_tags_naming_unregistered_teams_as_tags():
+    from datetime import date
+
+    from dagster_project.lib.report.render import _coverage_summary
+
+    c = duckdb.connect()
+    c.execute("create schema marts")
+    c.execute(
+        """create table marts.rpt_attribution_coverage as
+           select date '2026-03-01' as billing_month, 'aws' as provider,
+                  'USD' as billing_currency, 200::decimal(38, 24) as total_effective_cost,
+                  10::decimal(38, 24) as tag_cost, 0::decimal(38, 24) as tag_alias_cost,
+                  150::decimal(38, 24) as tag_unregistered_cost,
+                  0::decimal(38, 24) as account_map_cost, 0::decimal(38, 24) as resource_rule_cost,
+                  30::decimal(38, 24) as shared_split_cost,
+                  10::decimal(38, 24) as unallocated_cost""")
+    months = (date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1))
+    (row,) = _coverage_summary(c, months, has_unregistered=True)["summary"]
+    # Tags (10 + 150) / 200, account map, resource rule, shared split, unallocated, in percent.
+    assert row["shares"] == [Decimal("80.0"), 0, 0, Decimal("15.0"), Decimal("5.0")]
+    # A mart without the column (older warehouses): the tags share is what it was.
+    (old,) = _coverage_summary(c, months)["summary"]
+    assert old["shares"][0] == Decimal("5.0")
