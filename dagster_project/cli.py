@@ -166,6 +166,8 @@ def cmd_demo(args) -> int:
           f"({time.perf_counter() - started:.1f}s)")
     # The exports were just written, completely, by this process: no settle time needed.
     os.environ.setdefault("MLCOST_SETTLE_SECONDS", "0")
+    # The demo company's reference seeds (teams, account map, shared-cost shares).
+    os.environ["MLCOST_REFERENCE_SET"] = "demo"
     apply_paths(str(root / "landing"), args.warehouse)
     # A config file pointing at the demo, so a bare `mlcost run` afterwards works; not when
     # MLCOST_CONFIG names the file to use (or, empty, says to use none).

@@ -84,6 +84,20 @@ def mlflow_uri() -> str | None:
     return os.environ.get("MLCOST_MLFLOW_URI") or _from_file("mlflow_uri")
 
 
+def reference_set() -> str:
+    """MLCOST_REFERENCE_SET, else `reference_set` in mlcost.toml, else `default`: which rows of
+    the reference seeds apply (docs/attribution.md, "Reference sets"); `mlcost demo` uses demo."""
+    from dagster_project.exit_codes import USAGE, ExitError
+    from dagster_project.lib.config import REFERENCE_SET_RE
+
+    value = (os.environ.get("MLCOST_REFERENCE_SET") or _from_file("reference_set")
+             or "default").strip()
+    if not re.fullmatch(REFERENCE_SET_RE, value):
+        raise ExitError(f"MLCOST_REFERENCE_SET={value!r} is not a reference set name (lower-case "
+                        "letters, digits, '-' and '_'; shipped: default, demo).", USAGE)
+    return value
+
+
 def reports_dir() -> Path:
     return Path(os.environ.get("MLCOST_REPORTS", PROJECT_ROOT / "data" / "reports")).resolve()
 
@@ -98,3 +112,4 @@ def export_env() -> None:
     os.environ["MLCOST_WAREHOUSE"] = str(warehouse_path())
     os.environ["MLCOST_REPORTS"] = str(reports_dir())
     os.environ["MLCOST_EXPORTS"] = str(exports_dir())
+    os.environ["MLCOST_REFERENCE_SET"] = reference_set()

@@ -29,13 +29,16 @@ class DbtResult:
     output: str
 
 
-def run_dbt(warehouse: Path, target_path: Path, args: list[str]) -> DbtResult:
-    """Run dbt against `warehouse` in a subprocess, as Dagster does.
+def run_dbt(warehouse: Path, target_path: Path, args: list[str],
+            reference_set: str = "default") -> DbtResult:
+    """Run dbt against `warehouse` in a subprocess, as Dagster does, with the given reference
+    set of seeds (`demo` for generated demo data, docs/attribution.md).
 
     In process, dbt-duckdb keeps its connection open after the command, and DuckDB refuses a
     second connection with other settings from the same process.
     """
-    env = {**os.environ, "MLCOST_WAREHOUSE": str(warehouse)}
+    env = {**os.environ, "MLCOST_WAREHOUSE": str(warehouse),
+           "MLCOST_REFERENCE_SET": reference_set}
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), *args, "--project-dir",
          str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
@@ -112,7 +115,8 @@ def demo(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("mlcost-attribution-demo")
     generate(base / "demo", **DEMO)
     warehouse = build_warehouse(base, [base / "demo" / "landing"])
-    res = run_dbt(warehouse, base / "target", ["build", "--select", *DEMO_DBT_SELECT])
+    res = run_dbt(warehouse, base / "target", ["build", "--select", *DEMO_DBT_SELECT],
+                  reference_set="demo")
     assert res.success, res.output[-4000:]
     return base
 

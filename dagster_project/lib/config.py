@@ -6,6 +6,7 @@ tomllib. Precedence (settings.py applies it): flags > environment > this file > 
     target = "dev"                       # dbt target: dev (DuckDB), prod (BigQuery), ci...
     scenarios = "scenarios.yml"          # forecast scenarios file, relative to this file
     mlflow_uri = "http://127.0.0.1:5000" # MLflow tracking URI
+    reference_set = "default"            # reference seeds: default (neutral) or demo
 
 `target`, `scenarios` and `mlflow_uri` are read and validated here and only stored for now:
 the BigQuery, forecast-scenario and unit-economics work uses them.
@@ -14,6 +15,7 @@ the BigQuery, forecast-scenario and unit-economics work uses them.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,9 @@ from dagster_project.exit_codes import USAGE, ExitError
 FILE_NAME = "mlcost.toml"
 CONFIG_ENV = "MLCOST_CONFIG"  # a file to use instead of the search; "" = no file at all
 TARGETS = ("dev", "prod", "ci", "emulator")  # the outputs of dbt_models/profiles.yml
-KEYS = ("landing", "warehouse", "target", "scenarios", "mlflow_uri")
+KEYS = ("landing", "warehouse", "target", "scenarios", "mlflow_uri", "reference_set")
+# A reference-set name reaches dbt SQL (macro reference_rows): only these characters pass.
+REFERENCE_SET_RE = r"[a-z0-9][a-z0-9_-]{0,62}"
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class ProjectConfig:
     target: str | None = None
     scenarios: str | None = None
     mlflow_uri: str | None = None
+    reference_set: str | None = None
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -89,6 +94,10 @@ def parse_config(file: Path) -> ProjectConfig:
     if uri is not None and not ("://" in uri or uri.startswith("file:") or uri == "databricks"):
         raise _bad(file, "mlflow_uri", f"{uri!r} is not a URI (e.g. http://host:5000, "
                    "file:///path/mlruns, databricks)")
+    ref_set = values.get("reference_set")
+    if ref_set is not None and not re.fullmatch(REFERENCE_SET_RE, ref_set):
+        raise _bad(file, "reference_set", f"{ref_set!r} is not a reference set name (lower-case "
+                   "letters, digits, '-' and '_'; shipped: default, demo)")
     for key in ("landing", "warehouse", "scenarios"):
         if key in values:
             values[key] = _path(file, key, values[key])
@@ -129,7 +138,9 @@ def write_demo_config(folder: Path, landing: Path, warehouse: Path) -> tuple[Pat
     text = ("# Written by `mlcost demo`: the demo's landing folder and warehouse, so a bare\n"
             "# `mlcost run` works. Paths are relative to this file. Keys: README 'Configuration'.\n"
             f"landing = {_toml_string(_relative(landing, folder))}\n"
-            f"warehouse = {_toml_string(_relative(warehouse, folder))}\n")
+            f"warehouse = {_toml_string(_relative(warehouse, folder))}\n"
+            "# The demo company's teams, accounts and shared-cost shares (docs/attribution.md).\n"
+            'reference_set = "demo"\n')
     file.write_text(text, encoding="utf-8")
     return file, True
 

@@ -256,7 +256,7 @@ def _coverage_section(
     methods = ["tag_cost", "tag_alias_cost", "account_map_cost", "resource_rule_cost",
                "shared_split_cost", "unallocated_cost"]
     if set(methods + ["total_effective_cost", "billing_month", "provider"]) <= set(cols):
-        return _coverage_summary(con, months), None
+        return _coverage_summary(con, months, "tag_unregistered_cost" in cols), None
     rows = _rows(con, "SELECT * FROM marts.rpt_attribution_coverage")
     scope = "all rows"
     if "billing_month" in cols:
@@ -270,17 +270,23 @@ def _coverage_section(
 
 # Column order of the summary query below.
 COVERAGE_METHODS = ["Tags", "Account map", "Resource rule", "Shared split", "Unallocated"]
-
-
-def _coverage_summary(con: duckdb.DuckDBPyConnection, months: tuple[date, ...]) -> dict:
-    """The quarter per provider: how much effective cost each attribution method explains."""
-    rows = con.execute(
-        """SELECT provider, billing_currency, sum(total_effective_cost),
+COVERAGE_SQL = """SELECT provider, billing_currency, sum(total_effective_cost),
                   sum(tag_cost + tag_alias_cost), sum(account_map_cost),
                   sum(resource_rule_cost), sum(shared_split_cost), sum(unallocated_cost)
             FROM marts.rpt_attribution_coverage
             WHERE billing_month IN (?, ?, ?)
-            GROUP BY ALL ORDER BY 3 DESC""",
+            GROUP BY ALL ORDER BY 3 DESC"""
+# "Tags" with the tags naming unregistered teams (open world, docs/attribution.md).
+COVERAGE_SQL_OPEN_WORLD = COVERAGE_SQL.replace(
+    "tag_cost + tag_alias_cost", "tag_cost + tag_alias_cost + tag_unregistered_cost")
+
+
+def _coverage_summary(con: duckdb.DuckDBPyConnection, months: tuple[date, ...],
+                      has_unregistered: bool = False) -> dict:
+    """The quarter per provider: how much effective cost each attribution method explains.
+    "Tags" includes tags naming unregistered teams (open world) where the mart has them."""
+    rows = con.execute(
+        (COVERAGE_SQL_OPEN_WORLD if has_unregistered else COVERAGE_SQL),
         list(months),
     ).fetchall()
     out = []

@@ -1,8 +1,9 @@
 {#- Direct attribution of every FOCUS row to team, ml_model and workload (docs/attribution.md).
-    Team precedence: resource tags/labels (unless the account is marked overrides_tags and the
+    Team precedence: resource tags/labels, registered or not (unless the account is marked overrides_tags and the
     tag names another team: then the account's team) > shared-cost rule (team left null here,
     split by int_shared_costs_split) > account map > owner of the tagged model or of the model
-    named in the resource id (resource_rule) > unallocated.
+    named in the resource id (resource_rule) > unallocated. Reference seeds are read through
+    reference_rows: only the rows of the run's reference set apply.
     Rules are matched once per distinct combination of the matched columns, then joined back. -#}
 {%- set rule_value -%}
 case rule.match_on
@@ -34,19 +35,19 @@ tag_sets as (
 ),
 
 account_team_map as (
-    select * from {{ ref('account_team_map') }}
+    {{ reference_rows('account_team_map') }}
 ),
 
 workload_rules as (
-    select * from {{ ref('workload_rules') }}
+    {{ reference_rows('workload_rules') }}
 ),
 
 shared_cost_rules as (
-    select * from {{ ref('shared_cost_rules') }}
+    {{ reference_rows('shared_cost_rules') }}
 ),
 
 ml_models as (
-    select * from {{ ref('ml_models') }}
+    {{ reference_rows('ml_models') }}
 ),
 
 renamed as {{ inline_cte() }} (
@@ -158,7 +159,9 @@ joined as {{ inline_cte() }} (
         r.*,
         t.tag_team,
         coalesce(t.is_tag_team_alias, false) as is_tag_team_alias,
+        coalesce(t.is_tag_team_unregistered, false) as is_tag_team_unregistered,
         t.tag_ml_model,
+        coalesce(t.is_tag_ml_model_unregistered, false) as is_tag_ml_model_unregistered,
         t.tag_workload,
         coalesce(t.has_owner_tag, false) as has_owner_tag,
         coalesce(acct_sub.team, acct_bill.team) as account_team,
@@ -210,6 +213,7 @@ attributed as {{ inline_cte() }} (
             when
                 tag_team is not null and account_overrides_tags and account_team is not null
                 and tag_team <> account_team then 'account_map'
+            when tag_team is not null and is_tag_team_unregistered then 'tag_unregistered'
             when tag_team is not null and is_tag_team_alias then 'tag_alias'
             when tag_team is not null then 'tag'
             when shared_rule_id is not null then 'shared_split'
@@ -290,6 +294,7 @@ final as (
             when 'account_map' then account_team
             when 'tag' then tag_team
             when 'tag_alias' then tag_team
+            when 'tag_unregistered' then tag_team
             when 'resource_rule' then resource_team
             when 'unallocated' then 'unallocated'
         end as team,
@@ -300,13 +305,13 @@ final as (
                 'none'
             )
         end as ml_model,
-        case
-            when attribution_method = 'shared_split' then 'shared'
-            else coalesce(tag_workload, commitment_workload, rule_workload, 'shared')
-        end as workload,
+        -- A split row keeps the workload of what it is (networking, other...): splitting decides
+        -- the team only. `shared` is the fallback when nothing classifies the row.
+        coalesce(tag_workload, commitment_workload, rule_workload, 'shared') as workload,
         attribution_method,
         case
             when attribution_method = 'shared_split' then 'shared_split'
+            when tag_ml_model is not null and is_tag_ml_model_unregistered then 'tag_unregistered'
             when tag_ml_model is not null then 'tag'
             when commitment_ml_model is not null then 'commitment_usage'
             when resource_ml_model is not null then 'resource_rule'
@@ -314,13 +319,19 @@ final as (
             else 'default'
         end as ml_model_source,
         case
-            when attribution_method = 'shared_split' then 'shared_split'
             when tag_workload is not null then 'tag'
             when commitment_workload is not null then 'commitment_usage'
             when rule_workload is not null then 'workload_rule'
             else 'default'
         end as workload_source,
-        workload_rule_id,
+        -- What decided the workload: the workload_rules rule, else the reserved ids `tag`,
+        -- `commitment_usage` or `default` (no rule: workload shared).
+        case
+            when tag_workload is not null then 'tag'
+            when commitment_workload is not null then 'commitment_usage'
+            when rule_workload is not null then workload_rule_id
+            else 'default'
+        end as workload_rule_id,
         case when attribution_method = 'shared_split' then shared_rule_id end as shared_rule_id,
         case when attribution_method = 'shared_split' then split_method end as split_method,
         -- A team tag naming another team than the owner of the tagged model, or than the

@@ -1,7 +1,11 @@
 {#- Shared cost split across teams: one row per (shared FOCUS row, receiving team).
     Weights by split_method (docs/attribution.md): fixed shares; proportional to each team's
     direct effective cost in the same provider, billing period and currency, optionally within
-    the row's sub account first; even when no team has positive direct cost there.
+    the row's sub account first; telemetry (GPU-hours or CPU-hours of the resources each team
+    owns directly, same provider and billing period), falling back to proportional; even when
+    no team has positive direct cost there. Recipients: the teams of the reference set that
+    receive shared costs, and every unregistered team with direct cost (open world). With no
+    recipient at all the row stays whole on `unallocated` (split_basis none).
     Shares are rounded to 10 decimals and every money column is split with the same share; the
     largest share (ties: team name) takes share and money remainders, so the pieces of a row
     sum exactly to it. -#}
@@ -10,11 +14,16 @@ with attributed as (
 ),
 
 teams as (
-    select * from {{ ref('teams') }}
+    {{ reference_rows('teams') }}
 ),
 
 fixed_shares as (
-    select * from {{ ref('shared_cost_fixed_shares') }}
+    {{ reference_rows('shared_cost_fixed_shares') }}
+),
+
+metrics as (
+    select * from {{ ref('stg_mlcost__utilization_metrics') }}
+    where metric_name in ('gpu_hours', 'cpu_hours')
 ),
 
 shared_rows as (
@@ -27,6 +36,17 @@ recipients as (
     select team
     from teams
     where receives_shared_costs
+
+    union distinct
+
+    -- Open world: a team known only from the data (a tag no seed lists) receives too.
+    select distinct a.team
+    from attributed as a
+    left join teams as t on a.team = t.team
+    where
+        a.team is not null
+        and a.team <> 'unallocated'
+        and t.team is null
 ),
 
 direct_costs as (
@@ -40,6 +60,35 @@ direct_costs as (
     from attributed as a
     inner join recipients as r on a.team = r.team
     group by a.provider, a.billing_period, a.billing_currency, a.sub_account_id, a.team
+),
+
+telemetry_weights as (
+    -- Usage hours of the resources each recipient team owns directly (a resource's team is
+    -- that of its directly attributed rows in the period; the largest cost wins a tie).
+    select
+        o.provider,
+        o.billing_period,
+        m.metric_name,
+        o.team,
+        sum(m.metric_value) as usage_hours
+    from (
+        select
+            a.provider,
+            a.billing_period,
+            a.resource_id,
+            {{ arg_max('a.team', 'a.effective_cost') }} as team
+        from attributed as a
+        inner join recipients as r on a.team = r.team
+        where a.resource_id is not null
+        group by a.provider, a.billing_period, a.resource_id
+    ) as o
+    inner join metrics as m
+        on
+            o.provider = m.provider
+            and o.resource_id = m.resource_id
+            and {{ month_start('m.metric_date') }} = o.billing_period
+    group by o.provider, o.billing_period, m.metric_name, o.team
+    having sum(m.metric_value) > 0
 ),
 
 sub_account_weights as (
@@ -91,7 +140,25 @@ candidates as (
             s.provider = w.provider
             and s.billing_period = w.billing_period
             and s.billing_currency = w.billing_currency
-    where s.split_method in ('proportional', 'proportional_sub_account')
+    where
+        s.split_method in (
+            'proportional', 'proportional_sub_account', 'telemetry_gpu_hours', 'telemetry_cpu_hours'
+        )
+
+    union all
+
+    select
+        s.focus_row_id,
+        w.team,
+        cast(w.usage_hours as {{ money_type() }}) as weight,
+        1 as basis_rank,
+        w.metric_name as split_basis
+    from shared_rows as s
+    inner join telemetry_weights as w
+        on
+            s.provider = w.provider
+            and s.billing_period = w.billing_period
+            and s.split_method = 'telemetry_' || w.metric_name
 
     union all
 
@@ -115,6 +182,17 @@ candidates as (
         'even' as split_basis
     from shared_rows as s
     cross join recipients as r
+
+    union all
+
+    -- Nobody to split onto (no team registered or seen): the row stays whole, unallocated.
+    select
+        s.focus_row_id,
+        'unallocated' as team,
+        cast(1 as {{ money_type() }}) as weight,
+        4 as basis_rank,
+        'none' as split_basis
+    from shared_rows as s
 ),
 
 chosen as (

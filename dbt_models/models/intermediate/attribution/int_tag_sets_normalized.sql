@@ -1,8 +1,13 @@
 {#- Tag normalisation, once per distinct (provider, Tags) rather than per row: billing rows
     repeat a few thousand tag sets millions of times. Keys are mapped through tag_key_aliases,
-    values through teams / team_aliases, ml_models and workload_aliases; the recognised value
-    of the best key (lowest priority, canonical spelling first) wins per attribute; between keys
-    that differ only by case, ties go to the key first in byte order (docs/attribution.md). -#}
+    values through teams / team_aliases, ml_models and workload_aliases (the rows of the run's
+    reference set). Teams and models are open-world: a value no seed knows is kept as its slug
+    (trimmed, lower case, runs of spaces and underscores as one hyphen) and flagged
+    unregistered; empty values and the reserved `unallocated` / `none` carry no signal.
+    Workloads are a closed list: an unknown workload value is ignored. The value of the best
+    key (lowest priority, registered value, canonical spelling first) wins per attribute;
+    between keys that differ only by case, ties go to the key first in byte order
+    (docs/attribution.md). -#}
 with focus as (
     select * from {{ ref('focus_cost_and_usage') }}
 ),
@@ -12,15 +17,15 @@ tag_key_aliases as (
 ),
 
 teams as (
-    select * from {{ ref('teams') }}
+    {{ reference_rows('teams') }}
 ),
 
 team_aliases as (
-    select * from {{ ref('team_aliases') }}
+    {{ reference_rows('team_aliases') }}
 ),
 
 ml_models as (
-    select * from {{ ref('ml_models') }}
+    {{ reference_rows('ml_models') }}
 ),
 
 workload_aliases as (
@@ -51,8 +56,8 @@ keyed as (
         k.is_inherited,
         k.is_alias or p.tag_key <> k.tag_key as is_key_alias,
         -- Slugs: the team form uses hyphens, the workload form underscores.
-        {{ regex_replace_all('lower(p.tag_value)', '[\\s_]+', '-') }} as value_slug,
-        {{ regex_replace_all('lower(p.tag_value)', '[\\s-]+', '_') }} as value_snake,
+        {{ regex_replace_all('lower(trim(p.tag_value))', '[\\s_]+', '-') }} as value_slug,
+        {{ regex_replace_all('lower(trim(p.tag_value))', '[\\s-]+', '_') }} as value_snake,
         -- A provider-specific alias row beats a generic one for the same key.
         row_number() over (
             partition by p.provider, p.tags_json, p.tag_key
@@ -77,11 +82,17 @@ resolved as (
         keyed.is_inherited,
         keyed.is_key_alias,
         case keyed.attribute
-            when 'team' then coalesce(teams.team, team_aliases.team)
-            when 'ml_model' then ml_models.ml_model
+            -- Open world: an unregistered team or model is kept as its slug.
+            when 'team' then coalesce(teams.team, team_aliases.team, keyed.open_value)
+            when 'ml_model' then coalesce(ml_models.ml_model, keyed.open_value)
             when 'workload' then workload_aliases.workload
             when 'owner' then keyed.tag_value
         end as resolved_value,
+        case keyed.attribute
+            when 'team' then coalesce(teams.team, team_aliases.team) is not null
+            when 'ml_model' then ml_models.ml_model is not null
+            else true
+        end as is_registered,
         -- The IS DISTINCT FROM results are bracketed only so that sqlfluff parses them.
         case keyed.attribute
             when 'team' then (keyed.tag_value is distinct from teams.team)
@@ -89,7 +100,14 @@ resolved as (
             when 'workload' then (keyed.tag_value is distinct from workload_aliases.workload)
             else false
         end as is_value_alias
-    from keyed
+    from (
+        select
+            *,
+            -- Empty values and the reserved fallback names carry no signal.
+            case when value_slug not in ('', 'unallocated', 'none') then value_slug end
+                as open_value
+        from keyed
+    ) as keyed
     left join teams
         on
             keyed.attribute = 'team'
@@ -115,7 +133,7 @@ best as (
     where resolved_value is not null
     qualify row_number() over (
         partition by provider, tags_json, attribute
-        order by priority, is_key_alias, is_value_alias, tag_key
+        order by priority asc, is_registered desc, is_key_alias asc, is_value_alias asc, tag_key asc
     ) = 1
 ),
 
@@ -140,7 +158,11 @@ final as (
         ) as is_tag_team_alias,
         coalesce({{ bool_or("best.attribute = 'team' and best.is_inherited") }}, false)
             as is_tag_team_inherited,
+        coalesce({{ bool_or("best.attribute = 'team' and not best.is_registered") }}, false)
+            as is_tag_team_unregistered,
         max(case when best.attribute = 'ml_model' then best.resolved_value end) as tag_ml_model,
+        coalesce({{ bool_or("best.attribute = 'ml_model' and not best.is_registered") }}, false)
+            as is_tag_ml_model_unregistered,
         max(case when best.attribute = 'workload' then best.resolved_value end) as tag_workload,
         max(case when best.attribute = 'owner' then best.resolved_value end) as tag_owner,
         coalesce(max(owners.has_owner_tag), false) as has_owner_tag

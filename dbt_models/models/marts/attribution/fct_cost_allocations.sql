@@ -2,7 +2,9 @@
 
 {#- Every FOCUS row attributed: directly attributed rows once (allocation_share 1), shared rows
     as one piece per receiving team. Money is conserved exactly per row
-    (tests/marts/assert_cost_allocations_conserve_focus_totals.sql). -#}
+    (tests/marts/assert_cost_allocations_conserve_focus_totals.sql). A split piece names its
+    source row (focus_row_id), its method (allocation_method_id) and the method's parameters
+    (allocation_method_details, JSON): the input of the FOCUS 1.3 allocation export. -#}
 with attributed as {{ inline_cte() }} (
     select * from {{ ref('int_cost_rows_attributed') }}
 ),
@@ -19,7 +21,9 @@ direct as (
     select
         a.* {{ star_except(['split_method']) }},
         cast(null as {{ dbt.type_string() }}) as split_basis,
-        {{ to_decimal('1', 38, 10) }} as allocation_share
+        {{ to_decimal('1', 38, 10) }} as allocation_share,
+        cast(null as {{ dbt.type_string() }}) as allocation_method_id,
+        cast(null as {{ dbt.type_string() }}) as allocation_method_details
     from attributed as a
     where a.attribution_method <> 'shared_split'
 ),
@@ -35,7 +39,15 @@ split as (
             p.pricing_quantity as pricing_quantity
         ),
         a.split_method || ':' || p.split_basis as split_basis,
-        p.allocation_share
+        p.allocation_share,
+        a.shared_rule_id || ':' || a.split_method as allocation_method_id,
+        {{ json_object_pairs([
+            ('rule_id', 'a.shared_rule_id'),
+            ('split_method', 'a.split_method'),
+            ('basis', 'p.split_basis'),
+            ('weight', "case p.split_basis when 'sub_account' then 'effective_cost' when 'provider' then 'effective_cost' when 'fixed' then 'fixed_share' when 'even' then 'equal' else p.split_basis end"),
+            ('share', 'cast(p.allocation_share as ' ~ dbt.type_string() ~ ')'),
+        ]) }} as allocation_method_details
     from attributed as a
     inner join shared_pieces as p on a.focus_row_id = p.focus_row_id
 ),
@@ -81,6 +93,8 @@ final as (
         u.shared_rule_id,
         u.split_basis,
         u.allocation_share,
+        u.allocation_method_id,
+        u.allocation_method_details,
         u.account_team,
         u.has_owner_tag,
         u.has_tag_conflict,

@@ -1,9 +1,10 @@
 {{ config(**billing_period_incremental('billing_month')) }}
 
 {#- How each month's effective cost was attributed, per provider and currency. Shares are of
-    the total effective cost of the slice; coverage is everything but unallocated. -#}
+    the total effective cost of the slice; coverage is everything but unallocated. The finer
+    grain (account and team) is rpt_attribution_coverage_detail. -#}
 {%- set methods = ['tag', 'tag_alias', 'account_map', 'resource_rule', 'shared_split',
-                   'unallocated'] -%}
+                   'unallocated', 'tag_unregistered'] -%}
 with allocations as (
     select * from {{ ref('fct_cost_allocations') }}
     -- The run's billing-period window (all periods when none is given).
