@@ -141,7 +141,7 @@ def _total_forecast(
 ) -> list[dict]:
     return _rows(
         con,
-        "SELECT month, point, lo_80, hi_80, lo_95, hi_95, model FROM forecast.forecast_values "
+        "SELECT month, point, lo_80, hi_80, lo_95, hi_95, method FROM forecast.forecast_values "
         "WHERE snapshot_id = ? AND scenario = 'baseline' AND level = 'total' "
         "AND month >= ? AND month <= ? ORDER BY month",
         [snapshot_id, start or date(1900, 1, 1), end or date(9999, 12, 1)],
