@@ -28,10 +28,10 @@ SCORED_SCENARIOS = ("baseline", "base")
 FORECAST_EXPORT = """
 CREATE OR REPLACE VIEW forecast.forecast_export AS
 SELECT v.snapshot_id, s.as_of_month, s.created_at, l.quarters IS NOT NULL AS locked,
-       l.quarters AS locked_quarter, v.scenario, v.level, v.team, v.ml_model, v.workload,
-       v.provider, v.month, v.point, v.lo_80, v.hi_80, v.lo_95, v.hi_95, v.method,
-       v.history_class, v.step, v.series_id, v.service_name, v.pricing_unit, v.base_point,
-       v.pricing_quantity, s.horizon
+       v.scenario, v.level, v.team, v.ml_model, v.workload, v.provider, v.month, v.point,
+       v.lo_80, v.hi_80, v.lo_95, v.hi_95, v.method, v.history_class, v.step,
+       l.quarters AS locked_quarter, v.series_id, v.service_name, v.pricing_unit,
+       v.base_point, v.pricing_quantity, s.horizon
 FROM forecast.forecast_values AS v
 INNER JOIN forecast.forecast_snapshots AS s ON v.snapshot_id = s.snapshot_id
 LEFT JOIN (
