@@ -20,6 +20,7 @@ from .azure_ea import AzureWriter
 from .catalog import Catalog, Group, build_catalog
 from .fmt import fixed_str, stable_int, to_units, units_to_decimal
 from .gcp_billing import GcpWriter
+from .scenarios_file import write_scenarios_file
 from .window import Month, Window, default_end_month, make_window
 
 METRIC_UNITS = {
@@ -108,6 +109,7 @@ def generate(out_dir: Path, months: int = 18, seed: int = 42, scale: float = 1.0
         ctx.files.append(mpath)
     n_res = _write_ground_truth(ctx)
     _write_budgets(ctx)
+    write_scenarios_file(out_dir, w.months[-1].start)
     return GenerateSummary(out_dir, w.start, w.months[-1].start, months, seed, scale,
                            list(ctx.files), rows, metric_rows, n_res)
 
