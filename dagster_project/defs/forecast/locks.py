@@ -16,14 +16,6 @@ CALENDAR = dg.AssetKey(["marts", "dim_calendar"])
 VARIANCE_QUARTERS = int(os.environ.get("MLCOST_VARIANCE_QUARTERS", "4"))
 
 
-def current_quarter() -> str:
-    """The quarter of the first month that has not closed: its plan is locked as soon as the
-    month before it has closed, i.e. at the quarter's start (the daily schedule)."""
-    from dagster_project.lib.calendar import add_months, last_closed_month, quarter_of
-
-    return quarter_of(add_months(last_closed_month(), 1))
-
-
 @dg.asset(
     key=["forecast", "forecast_locks"],
     group_name="forecast",
@@ -38,6 +30,7 @@ def current_quarter() -> str:
 def forecast_locks(context: dg.AssetExecutionContext, config: ForecastRunConfig,
                    warehouse: WarehouseResource):
     from dagster_project.lib.forecast import ensure_locked_forecast
+    from dagster_project.lib.forecast.locks import current_quarter
     from dagster_project.lib.forecast.scenario_file import ScenarioFileError
     from dagster_project.lib.variance import complete_quarters
 

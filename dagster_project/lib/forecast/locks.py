@@ -6,7 +6,13 @@ from typing import Any
 
 import duckdb
 
-from dagster_project.lib.calendar import add_months, parse_quarter, quarter_of, utcnow
+from dagster_project.lib.calendar import (
+    add_months,
+    last_closed_month,
+    parse_quarter,
+    quarter_of,
+    utcnow,
+)
 from dagster_project.lib.warehouse import table_exists
 
 from .build import build_forecasts
@@ -77,3 +83,9 @@ def quarter_after(as_of) -> str | None:
     """The quarter that starts right after ``as_of`` (None unless it ends a quarter)."""
     nxt = add_months(as_of, 1)
     return quarter_of(nxt) if nxt.month in (1, 4, 7, 10) else None
+
+
+def current_quarter() -> str:
+    """The quarter of the first month that has not closed: its plan is locked as soon as the
+    month before it has closed, i.e. at the quarter's start (the daily schedule)."""
+    return quarter_of(add_months(last_closed_month(), 1))
