@@ -39,6 +39,12 @@ def warehouse(pinned_demo, tmp_path) -> Path:
 def test_issue_example_on_the_pinned_demo(warehouse, tmp_path):
     example = tmp_path / "example.yml"
     example.write_text(EXAMPLE, encoding="utf-8")
+    with duckdb.connect(str(warehouse)) as con:
+        # the demo's run locked 2026Q4 (the current quarter) with its own file; this copy
+        # drops that lock so --lock can be seen to write one
+        demo_lock = con.execute("SELECT snapshot_id FROM forecast.forecast_locks "
+                                "WHERE quarter = '2026Q4'").fetchone()[0]
+        con.execute("DELETE FROM forecast.forecast_locks WHERE quarter = '2026Q4'")
     proc = mlcost(tmp_path, "forecast", "--horizon", "18", "--scenarios", str(example),
                   "--as-of", "2026-09", "--lock", "--warehouse", str(warehouse))
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -98,6 +104,7 @@ def test_issue_example_on_the_pinned_demo(warehouse, tmp_path):
                    "--as-of", "2026-09", "--lock", "--warehouse", str(warehouse))
     assert again.returncode == 0 and f"{snap} (reused)" in again.stdout
     assert "already locked, unchanged" in again.stdout
+    assert demo_lock != snap  # the demo's file is not the example: another snapshot
 
 
 def test_the_demo_ships_a_scenarios_file_that_run_uses(pinned_demo):
@@ -115,6 +122,9 @@ def test_the_demo_ships_a_scenarios_file_that_run_uses(pinned_demo):
         names = [a["source"] for s in json.loads(params)["scenarios"] if s["name"] == "base"
                  for a in s["adjustments"]]
         assert names == [a.name for a in sfile.assumptions]
+        # the run locked the current quarter (2026Q4, as of 2026-09) with this snapshot
+        assert con.execute("SELECT snapshot_id FROM forecast.forecast_locks "
+                           "WHERE quarter = '2026Q4'").fetchall() == [(snap,)]
         # growth from 2026-10 on: base above the baseline from the first month
         first = con.execute(
             "SELECT max(point) FILTER (WHERE scenario = 'base') "
