@@ -129,22 +129,34 @@ def _values(
         out.add(BASELINE, SEGMENT_LEVEL, seg, "allocation", seg_pts[i], qty=seg_qty[i])
 
     n_base = len(hist.segments)
+    series = {level: [kv for lv, kv in fc if lv == level] for level in LEVEL_KEYS}
+    index = {level: {kv: j for j, kv in enumerate(kvs)} for level, kvs in series.items()}
+    base_group = {level: [index[level].get(tuple(sg[c] for c in keys), -1)
+                          for sg in hist.segments] for level, keys in LEVEL_KEYS.items()}
     for s in scenarios:
         applied = apply_scenario(s, hist.segments, seg_pts, seg_qty, cfg.months)
         segs, pts, q = applied.segments, applied.points, applied.qty
+        # what the scenario changed, per segment: the multiplied baseline minus the baseline
+        # (exactly zero where nothing applies, so untouched series keep the baseline's values)
+        changed = applied.scaled.copy()
+        changed[:n_base] -= seg_pts
         shifts, scales = {}, {}
-        for level, keyvals in fc:
-            keys = LEVEL_KEYS[level]
-            members = [i for i, sg in enumerate(segs) if tuple(sg[c] for c in keys) == keyvals]
-            rec = reconciled[(level, keyvals)]
-            scaled = applied.scaled[members].sum(axis=0)
-            # multipliers scale the level's bands, added cost shifts them; where the baseline
-            # point is zero a ratio is undefined and the scaled part shifts instead
-            nonzero = rec != 0
-            scales[(level, keyvals)] = np.divide(scaled, rec, out=np.ones(cfg.horizon),
-                                                 where=nonzero)
-            shifts[(level, keyvals)] = (applied.added[members].sum(axis=0)
-                                        + np.where(nonzero, 0.0, scaled - rec))
+        for level, keys in LEVEL_KEYS.items():
+            group = np.array(base_group[level] + [
+                index[level].get(tuple(sg[c] for c in keys), -1) for sg in segs[n_base:]])
+            ok = group >= 0
+            d_scaled = np.zeros((len(series[level]), cfg.horizon))
+            d_added = np.zeros_like(d_scaled)
+            np.add.at(d_scaled, group[ok], changed[ok])
+            np.add.at(d_added, group[ok], applied.added[ok])
+            for j, kv in enumerate(series[level]):
+                rec = reconciled[(level, kv)]
+                # multipliers scale the level's bands, added cost shifts them; where the
+                # baseline point is zero a ratio is undefined and the change shifts instead
+                nonzero = rec != 0
+                scales[(level, kv)] = 1.0 + np.divide(d_scaled[j], rec,
+                                                      out=np.zeros(cfg.horizon), where=nonzero)
+                shifts[(level, kv)] = d_added[j] + np.where(nonzero, 0.0, d_scaled[j])
         out.add_level(s.name, fc, reconciled, shifts, scales)
         # launches may introduce new teams / team x workload / team x model series
         for level, keys in LEVEL_KEYS.items():
