@@ -91,7 +91,7 @@ class ScenarioFile:
 
     def scenarios(self) -> list[Scenario]:
         return [Scenario(case, tuple(a.adjustment(case) for a in self.assumptions),
-                         description=f"{case} case of {Path(self.path).name}")
+                         description=f"{case} case of the scenarios file")
                 for case in CASES]
 
 
