@@ -108,7 +108,11 @@ MONTHS = [date(2024 + (m - 1) // 12, (m - 1) % 12 + 1, 1) for m in range(1, 13)]
 
 @pytest.fixture
 def con():
-    c = duckdb.connect()
+    return small_mart(duckdb.connect())
+
+
+def small_mart(c: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Two teams, four segments, 2024-01..2024-12, seeds for the slice check."""
     c.execute("CREATE SCHEMA marts")
     c.execute("CREATE SCHEMA reference")
     c.execute("CREATE TABLE reference.teams (team VARCHAR)")
@@ -317,3 +321,43 @@ def test_legacy_kinds_are_the_same_model():
     a, b = (apply_scenario(s, [seg], pts, qty, months) for s in (legacy, new))
     assert np.allclose(a.points, b.points) and np.allclose(a.points, 80.0)
     assert np.array_equal(a.qty, qty)  # a price change leaves usage alone
+
+
+def test_the_asset_takes_scenarios_and_horizon_from_its_config(tmp_path):
+    import dagster as dg
+
+    from dagster_project.defs.forecast.assets import forecast_snapshots
+    from dagster_project.defs.resources import WarehouseResource
+
+    path = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(path)) as c:
+        small_mart(c)
+    good = write(tmp_path, "assumptions:\n  - name: launch\n    team: search\n"
+                           "    from: 2025-02\n    monthly_cost: 10\n")
+    resources = {"warehouse": WarehouseResource(path=str(path))}
+
+    def run(file):
+        config = {"ops": {"forecast__forecast_snapshots": {"config": {
+            "scenarios": str(file), "horizon": 4}}}}
+        return dg.materialize([forecast_snapshots], resources=resources, run_config=config,
+                              raise_on_error=False)
+
+    assert run(good).success
+    with duckdb.connect(str(path)) as c:
+        assert c.execute("SELECT horizon FROM forecast.forecast_snapshots").fetchall() == [(4,)]
+        diff = c.execute(
+            "SELECT list(b.point - a.point ORDER BY a.month) FROM forecast.forecast_values a "
+            "JOIN forecast.forecast_values b USING (snapshot_id, series_id, month) "
+            "WHERE a.scenario = 'baseline' AND b.scenario = 'base' AND a.level = 'total'"
+        ).fetchall()
+        assert diff == [([0, 10, 10, 10],)]
+    bad = tmp_path / "bad.yml"
+    bad.write_text("assumptions:\n  - name: x\n    team: nobody\n    from: 2025-01\n"
+                   "    multiplier: 2\n", encoding="utf-8")
+    failed = run(bad)
+    assert not failed.success
+    text = " ".join(str(e.step_failure_data.error.message) for e in failed.all_events
+                    if e.is_step_failure)
+    assert "line 3, assumption 'x', field `team`: 'nobody'" in text
+    with duckdb.connect(str(path)) as c:
+        assert c.execute("SELECT count(*) FROM forecast.forecast_snapshots").fetchall() == [(1,)]
