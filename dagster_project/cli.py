@@ -111,7 +111,8 @@ EXPORTS = {
     "focus_allocated": ("focus", "focus_allocated"),
     "costs": ("marts", "fct_cost_allocations"),
     "waste": ("marts", "fct_idle_waste"),
-    "forecast": ("forecast", "forecast_values"),
+    "forecast": ("forecast", "forecast_export"),
+    "forecast_accuracy": ("forecast", "forecast_accuracy"),
     "variance": ("variance", "quarterly_variance"),
     "anomalies": ("monitoring", "cost_anomalies"),
     "budgets": ("planning", "budget_burndown"),
@@ -135,6 +136,16 @@ def cmd_export(args) -> int:
                             MISSING_INPUT)
         n = export_table(con, schema, table, Path(args.out), args.format)
     print(f"Exported {n:,} rows of {schema}.{table} to {args.out}")
+    return OK
+
+
+def cmd_forecast(args) -> int:
+    apply_paths(None, args.warehouse)
+    from dagster_project.lib.forecast.command import run_forecast
+
+    summary = run_forecast(_require_warehouse(), horizon=args.horizon, scenarios=args.scenarios,
+                           as_of=args.as_of, lock=args.lock)
+    print(summary.render())
     return OK
 
 
@@ -276,6 +287,22 @@ def build_parser() -> argparse.ArgumentParser:
                    "any other extension is refused")
     e.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
     e.set_defaults(func=cmd_export)
+
+    from dagster_project.lib.forecast.config import DEFAULT_HORIZON
+
+    f = sub.add_parser("forecast", help="write a forecast snapshot (baseline, base, best, "
+                       "worst) from the warehouse's actuals")
+    f.add_argument("--horizon", type=int, default=DEFAULT_HORIZON,
+                   help=f"months to forecast (default: {DEFAULT_HORIZON})")
+    f.add_argument("--scenarios", metavar="FILE", help="planning assumptions (default: "
+                   "$MLCOST_SCENARIOS, else `scenarios` in mlcost.toml, else scenarios.yml "
+                   "beside the landing folder if it exists)")
+    f.add_argument("--as-of", metavar="YYYY-MM", help="last month of actuals to forecast from "
+                   "(default: the last closed month with actuals)")
+    f.add_argument("--lock", action="store_true", help="lock the snapshot as the plan of the "
+                   "quarter that starts after the as-of month (a lock never moves; default: off)")
+    f.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
+    f.set_defaults(func=cmd_forecast)
 
     rp = sub.add_parser("report", help="write the quarterly variance report (HTML)")
     rp.add_argument("--quarter", required=True, help="YYYYQn")

@@ -106,7 +106,7 @@ def con():
 
 def values(con, snapshot_id, **filters):
     sql = (
-        "SELECT month, point, lo_80, hi_80, lo_95, hi_95, model, base_point "
+        "SELECT month, point, lo_80, hi_80, lo_95, hi_95, method, base_point "
         "FROM forecast.forecast_values WHERE snapshot_id = ? AND scenario = ? AND level = ? "
         "AND series_id = ? ORDER BY month"
     )
@@ -163,7 +163,8 @@ def test_build_forecasts_levels_intervals_and_backtests(con):
     # every interval contains its point, 95% contains 80%, and intervals widen with horizon
     rows = con.execute(
         "SELECT series_id, step, point, lo_80, hi_80, lo_95, hi_95 FROM forecast.forecast_values "
-        "WHERE snapshot_id = ? AND level <> 'segment' ORDER BY series_id, scenario, step",
+        "WHERE snapshot_id = ? AND level <> 'segment' AND scenario = 'baseline' "
+        "ORDER BY series_id, step",
         [res.snapshot_id],
     ).fetchall()
     assert rows
@@ -266,7 +267,8 @@ def test_scenarios_change_only_what_they_target(con):
              "discount_pct": 40.0}]},
     ]
     res = fc.build_forecasts(con, as_of_month=date(2025, 12, 1), horizon=3, scenarios=scenarios)
-    assert res.scenarios == ["baseline", "recsys_growth", "new_llm", "savings_plan"]
+    assert res.scenarios == ["baseline", "base", "best", "worst", "recsys_growth", "new_llm",
+                             "savings_plan"]
 
     def total(scenario, level="total", series=None):
         return [r[1] for r in values(con, res.snapshot_id, scenario=scenario, level=level,
@@ -361,7 +363,7 @@ def test_null_keys_and_repeated_launches():
         "AND level = 'team_workload' AND workload IS NULL",
         [res.snapshot_id],
     ).fetchall()[0][0]
-    assert nulls == 2 * 2  # one series per scenario, two months
+    assert nulls == 5 * 2  # one series per scenario (baseline, base, best, worst, twice)
 
 
 def test_parallel_fits_give_identical_results():
@@ -395,13 +397,15 @@ def test_quarter_locks_are_an_asset_of_the_forecast_stage(tmp_path, monkeypatch)
                          resources={"warehouse": WarehouseResource(path=str(path))})
     assert res.success
     meta = res.asset_materializations_for_node("forecast__forecast_locks")[0].metadata
-    assert meta["locked"].value == 2 and meta["unlocked"].value == []
+    # the two complete quarters, and the current one (locked at its start)
+    assert meta["locked"].value == 3 and meta["unlocked"].value == []
     with duckdb.connect(str(path)) as c:
         locks = c.execute(
             "SELECT quarter, as_of_month, snapshot_id FROM forecast.forecast_locks ORDER BY 1"
         ).fetchall()
         assert [(q, a) for q, a, _ in locks] == [("2025Q3", date(2025, 6, 1)),
-                                                ("2025Q4", date(2025, 9, 1))]
+                                                ("2025Q4", date(2025, 9, 1)),
+                                                ("2026Q1", date(2025, 12, 1))]
         assert meta["locks"].value == {q: s for q, _, s in locks}
         # the locked snapshot is the forecast of the months before the quarter
         assert c.execute(

@@ -102,7 +102,7 @@ def _hand_db() -> duckdb.DuckDBPyConnection:
                 con.execute(
                     "INSERT INTO forecast.forecast_values (snapshot_id, scenario, level, "
                     "series_id, team, workload, ml_model, provider, service_name, pricing_unit, "
-                    "month, step, model, point, pricing_quantity) VALUES ('manual', 'baseline', "
+                    "month, step, method, point, pricing_quantity) VALUES ('manual', 'baseline', "
                     "'segment', ?, 'alpha', 'training', 'm', ?, ?, ?, ?, 1, 'hand', ?, ?)",
                     [f"{prov}/{svc}", prov, svc, unit, m, pc / 3,
                      pq / 3 if pq is not None else None],

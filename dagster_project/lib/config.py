@@ -8,8 +8,10 @@ tomllib. Precedence (settings.py applies it): flags > environment > this file > 
     mlflow_uri = "http://127.0.0.1:5000" # MLflow tracking URI
     reference_set = "default"            # reference seeds: default (neutral) or demo
 
-`target`, `scenarios` and `mlflow_uri` are read and validated here and only stored for now:
-the BigQuery, forecast-scenario and unit-economics work uses them.
+`scenarios` names the forecast's planning assumptions file (read by lib/forecast/command.py;
+without it, `scenarios.yml` beside the landing folder is used when it exists). `target` and
+`mlflow_uri` are read and validated here and only stored for now: the BigQuery and
+unit-economics work uses them.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ import dagster as dg
 
 from dagster_project.defs.resources import WarehouseResource
 
+from .config import ForecastRunConfig, scenarios_or_fail
+
 FORECAST_SNAPSHOTS = dg.AssetKey(["forecast", "forecast_snapshots"])
 MONTHLY_COSTS = dg.AssetKey(["marts", "fct_costs_monthly"])
 # Which quarters are complete is the calendar model's rule (marts.dim_calendar).
@@ -20,19 +22,29 @@ VARIANCE_QUARTERS = int(os.environ.get("MLCOST_VARIANCE_QUARTERS", "4"))
     deps=[FORECAST_SNAPSHOTS, MONTHLY_COSTS, CALENDAR],
     kinds={"python", "statsforecast", "duckdb"},
     pool="duckdb_warehouse",
-    description="The forecast locked as the plan of each of the last MLCOST_VARIANCE_QUARTERS "
-                "complete quarters (forecast from the actuals before the quarter; written "
-                "once, never changed). The quarterly variance reads these locks.",
+    description="The forecast locked as the plan of the current quarter (at its start) and "
+                "of each of the last MLCOST_VARIANCE_QUARTERS complete quarters (forecast "
+                "from the actuals before the quarter, with the scenarios file; written once, "
+                "never changed). The quarterly variance reads these locks.",
 )
-def forecast_locks(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+def forecast_locks(context: dg.AssetExecutionContext, config: ForecastRunConfig,
+                   warehouse: WarehouseResource):
     from dagster_project.lib.forecast import ensure_locked_forecast
+    from dagster_project.lib.forecast.locks import current_quarter
+    from dagster_project.lib.forecast.scenario_file import ScenarioFileError
     from dagster_project.lib.variance import complete_quarters
 
+    scenarios = scenarios_or_fail(config)
     locks: dict[str, str] = {}
     with warehouse.connection() as con:
         quarters = complete_quarters(con)[-VARIANCE_QUARTERS:]
-        for quarter in quarters:
-            snapshot_id = ensure_locked_forecast(con, quarter)
+        current = current_quarter()
+        for quarter in [*quarters, *([current] if current not in quarters else [])]:
+            try:
+                snapshot_id = ensure_locked_forecast(con, quarter, horizon=config.horizon,
+                                                     scenarios=scenarios)
+            except ScenarioFileError as exc:
+                raise dg.Failure(description=str(exc)) from None
             locks[quarter] = snapshot_id or ""
             if snapshot_id is None:
                 context.log.warning(

@@ -21,7 +21,8 @@ from .config import BASELINE, DEFAULT_HORIZON, LEVEL_KEYS, METHOD, SEGMENT_LEVEL
 from .hierarchy import reconcile, reference_prices
 from .history import History, check_history, default_as_of, level_series, load_history
 from .models import SeriesForecast
-from .scenarios import Scenario, apply_scenario, normalise_scenarios
+from .scenario_file import ScenarioFile, ScenarioFileError, check_slices
+from .scenarios import CASES, Scenario, apply_scenario, normalise_scenarios
 from .series import forecast_all
 from .snapshots import (
     ForecastResult,
@@ -40,7 +41,7 @@ def build_forecasts(
     *,
     as_of_month: date | None = None,
     horizon: int = DEFAULT_HORIZON,
-    scenarios: Iterable[Scenario | Mapping[str, Any]] | None = None,
+    scenarios: ScenarioFile | Iterable[Scenario | Mapping[str, Any]] | None = None,
     context: str = "build",
     n_jobs: int | None = None,
 ) -> ForecastResult:
@@ -50,6 +51,11 @@ def build_forecasts(
     Returns the snapshot id with status ``created`` (new snapshot written), ``reused`` (the
     same inputs were already forecast) or ``skipped`` (with ``reason``; nothing raised).
     ``n_jobs`` (default ``MLCOST_FORECAST_JOBS`` or 1) only changes speed, never results.
+
+    Every snapshot has the scenarios ``baseline``, ``base``, ``best`` and ``worst`` (the last
+    three from ``scenarios``, a validated ``ScenarioFile``, or equal to the baseline), plus any
+    other named scenarios given. A file whose slices name nothing known, or whose cases come
+    out of order (best ≤ base ≤ worst), raises ``ScenarioFileError`` before anything is written.
     """
     n_jobs = config.N_JOBS if n_jobs is None else max(1, n_jobs)
     if horizon < 1:
@@ -57,6 +63,8 @@ def build_forecasts(
     t0 = time.perf_counter()
     started = utcnow()
     run_id = uuid.uuid4().hex
+    if isinstance(scenarios, ScenarioFile) and table_exists(con, "marts", "fct_costs_monthly"):
+        scenarios = check_slices(con, scenarios)  # raises before anything is written
     scen = normalise_scenarios(scenarios)
     ensure_schema(con)
     requested = month_start(as_of_month) if as_of_month else None
@@ -88,6 +96,7 @@ def build_forecasts(
 
     fc = forecast_all(level_series(hist), cfg.horizon, cfg.n_jobs)
     values = _values(cfg, hist, fc, scen)
+    _check_case_order(values, scenarios)
     result = ForecastResult("created", snapshot, as_of, None, n_series=len(fc),
                             scenarios=names, models=dict(Counter(f.model for f in fc.values())))
     snapshot_row = [
@@ -122,18 +131,35 @@ def _values(
         out.add(BASELINE, SEGMENT_LEVEL, seg, "allocation", seg_pts[i], qty=seg_qty[i])
 
     n_base = len(hist.segments)
+    series = {level: [kv for lv, kv in fc if lv == level] for level in LEVEL_KEYS}
+    index = {level: {kv: j for j, kv in enumerate(kvs)} for level, kvs in series.items()}
+    base_group = {level: [index[level].get(tuple(sg[c] for c in keys), -1)
+                          for sg in hist.segments] for level, keys in LEVEL_KEYS.items()}
     for s in scenarios:
-        segs, pts, q = apply_scenario(s, hist.segments, seg_pts, seg_qty, cfg.months)
-        delta = pts.copy()
-        delta[:n_base] -= seg_pts
-        shifts = {}
-        for level, keyvals in fc:
-            keys = LEVEL_KEYS[level]
-            members = [i for i, sg in enumerate(segs) if tuple(sg[c] for c in keys) == keyvals]
-            shifts[(level, keyvals)] = (
-                delta[members].sum(axis=0) if members else np.zeros(cfg.horizon)
-            )
-        out.add_level(s.name, fc, reconciled, shifts)
+        applied = apply_scenario(s, hist.segments, seg_pts, seg_qty, cfg.months)
+        segs, pts, q = applied.segments, applied.points, applied.qty
+        # what the scenario changed, per segment: the multiplied baseline minus the baseline
+        # (exactly zero where nothing applies, so untouched series keep the baseline's values)
+        changed = applied.scaled.copy()
+        changed[:n_base] -= seg_pts
+        shifts, scales = {}, {}
+        for level, keys in LEVEL_KEYS.items():
+            group = np.array(base_group[level] + [
+                index[level].get(tuple(sg[c] for c in keys), -1) for sg in segs[n_base:]])
+            ok = group >= 0
+            d_scaled = np.zeros((len(series[level]), cfg.horizon))
+            d_added = np.zeros_like(d_scaled)
+            np.add.at(d_scaled, group[ok], changed[ok])
+            np.add.at(d_added, group[ok], applied.added[ok])
+            for j, kv in enumerate(series[level]):
+                rec = reconciled[(level, kv)]
+                # multipliers scale the level's bands, added cost shifts them; where the
+                # baseline point is zero a ratio is undefined and the change shifts instead
+                nonzero = rec != 0
+                scales[(level, kv)] = 1.0 + np.divide(d_scaled[j], rec,
+                                                      out=np.zeros(cfg.horizon), where=nonzero)
+                shifts[(level, kv)] = d_added[j] + np.where(nonzero, 0.0, d_scaled[j])
+        out.add_level(s.name, fc, reconciled, shifts, scales)
         # launches may introduce new teams / team x workload / team x model series
         for level, keys in LEVEL_KEYS.items():
             extra: dict[tuple, np.ndarray] = {}
@@ -147,3 +173,23 @@ def _values(
             out.add(s.name, SEGMENT_LEVEL, seg, "allocation" if i < n_base else "scenario",
                     pts[i], qty=q[i])
     return out
+
+
+def _check_case_order(values: ValueFrame, scenarios: Any) -> None:
+    """best ≤ base ≤ worst at every level, series and month, or a file error (a multiplier
+    below 1 in the worst case on a credit, say, would invert the cases)."""
+    bad = []
+    for (level, sid), pts in values.points_by_series(CASES).items():
+        best, base, worst = pts["best"], pts["base"], pts["worst"]
+        tol = 1e-6 * np.maximum(1.0, np.abs(base))
+        wrong = np.flatnonzero((best > base + tol) | (base > worst + tol))
+        if wrong.size:
+            t = int(wrong[0])
+            bad.append(f"level {level}, series {sid}, {values.months[t]:%Y-%m}: best "
+                       f"{best[t]:,.2f}, base {base[t]:,.2f}, worst {worst[t]:,.2f}")
+    if bad:
+        path = getattr(scenarios, "path", "scenarios")
+        raise ScenarioFileError(path, [
+            f"the cases come out of order (best ≤ base ≤ worst is required) in {len(bad)} "
+            f"series, e.g. {bad[0]}; check the assumptions on that slice (a multiplier on a "
+            "slice with negative cost, such as credits, inverts its cases)"])

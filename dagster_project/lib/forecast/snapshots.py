@@ -65,7 +65,7 @@ _DDL = (
         pricing_unit     VARCHAR,
         month            DATE NOT NULL,
         step             INTEGER NOT NULL,
-        model            VARCHAR,
+        method           VARCHAR,
         point            DECIMAL(38,6) NOT NULL,
         lo_80            DECIMAL(38,6),
         hi_80            DECIMAL(38,6),
@@ -73,6 +73,7 @@ _DDL = (
         hi_95            DECIMAL(38,6),
         base_point       DECIMAL(38,6),
         pricing_quantity DECIMAL(38,12),
+        history_class    VARCHAR,
         PRIMARY KEY (snapshot_id, scenario, series_id, month)
     )
     """,
@@ -145,9 +146,31 @@ _DDL = (
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the ``forecast`` schema and its tables if they do not exist."""
+    """Create the ``forecast`` schema, its tables and views if they do not exist, and bring
+    an older warehouse's tables up to date (``migrate``)."""
+    from .export_views import ensure_views
+
     for ddl in _DDL:
         con.execute(ddl)
+    migrate(con)
+    ensure_views(con)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'forecast' "
+        "AND table_name = ? ORDER BY column_index", [table]).fetchall()]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Warehouses written before issue 14: ``forecast_values.model`` is now ``method`` (the
+    forecasting model of the row) and the table gains ``history_class``. Renaming keeps every
+    stored value; nothing else changes."""
+    cols = _columns(con, "forecast_values")
+    if "model" in cols and "method" not in cols:
+        con.execute("ALTER TABLE forecast.forecast_values RENAME COLUMN model TO method")
+    if "history_class" not in cols:
+        con.execute("ALTER TABLE forecast.forecast_values ADD COLUMN history_class VARCHAR")
 
 
 @dataclass
@@ -234,11 +257,11 @@ def write_snapshot(
             """
             INSERT INTO forecast.forecast_values
             SELECT ?, scenario, level, series_id, team, workload, ml_model, provider,
-                   service_name, pricing_unit, month, step, model,
+                   service_name, pricing_unit, month, step, method,
                    CAST(point AS DECIMAL(38,6)), CAST(lo_80 AS DECIMAL(38,6)),
                    CAST(hi_80 AS DECIMAL(38,6)), CAST(lo_95 AS DECIMAL(38,6)),
                    CAST(hi_95 AS DECIMAL(38,6)), CAST(base_point AS DECIMAL(38,6)),
-                   CAST(pricing_quantity AS DECIMAL(38,12))
+                   CAST(pricing_quantity AS DECIMAL(38,12)), history_class
             FROM _mlcost_fc_values
             """,
             [snapshot],

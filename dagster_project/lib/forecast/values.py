@@ -42,8 +42,9 @@ class _Block:
     scenario: str
     level: str
     key: dict[str, Any]
-    model: str | None
+    method: str | None
     columns: dict[str, np.ndarray]
+    history_class: str | None = None
 
 
 class ValueFrame:
@@ -58,15 +59,17 @@ class ValueFrame:
         scenario: str,
         level: str,
         key: dict[str, Any],
-        model: str | None,
+        method: str | None,
         points: np.ndarray,
         *,
         base: SeriesForecast | None = None,
         qty: np.ndarray | None = None,
         shift: np.ndarray | None = None,
+        scale: np.ndarray | None = None,
     ) -> None:
         """One series: ``points`` per month; bands scaled from the model's ``base`` forecast
-        (to the reconciled point) and moved by a scenario's ``shift``; plan quantities."""
+        (to the reconciled point), then -- in a scenario -- scaled by the ``scale`` of its
+        multipliers and moved by the ``shift`` of its added cost; plan quantities."""
         h = len(self.months)
         point = np.asarray(points, dtype=float)
         empty = np.full(h, np.nan)
@@ -76,15 +79,17 @@ class ValueFrame:
             nonzero = b != 0
             ratio = np.divide(point, b, out=np.ones(h), where=nonzero)
             move = np.asarray(shift, dtype=float) if shift is not None else 0.0
+            times = np.asarray(scale, dtype=float) if scale is not None else 1.0
             for name in _BOUNDS:
                 bound = np.asarray(getattr(base, name), dtype=float)
-                cols[name] = np.where(nonzero, bound * ratio, point) + move
-            point = point + move
+                cols[name] = np.where(nonzero, bound * ratio, point) * times + move
+            point = point * times + move
             cols["base_point"] = b
         cols["point"] = point
         if qty is not None:
             cols["pricing_quantity"] = np.asarray(qty, dtype=float)
-        self.blocks.append(_Block(scenario, level, key, model, cols))
+        history_class = getattr(base, "history_class", None) if base is not None else None
+        self.blocks.append(_Block(scenario, level, key, method, cols, history_class))
 
     def add_level(
         self,
@@ -92,13 +97,25 @@ class ValueFrame:
         fc: dict[tuple[str, tuple], SeriesForecast],
         reconciled: dict[tuple[str, tuple], np.ndarray],
         shifts: dict[tuple[str, tuple], np.ndarray] | None = None,
+        scales: dict[tuple[str, tuple], np.ndarray] | None = None,
     ) -> None:
-        """Every forecast level series: reconciled point, the model's bands, a scenario shift."""
+        """Every forecast level series: reconciled point, the model's bands, a scenario's
+        scale and shift."""
         for (level, keyvals), f in fc.items():
             key = dict(zip(LEVEL_KEYS[level], keyvals, strict=True))
             shift = shifts[(level, keyvals)] if shifts is not None else None
+            scale = scales[(level, keyvals)] if scales is not None else None
             self.add(scenario, level, key, f.model, reconciled[(level, keyvals)], base=f,
-                     shift=shift)
+                     shift=shift, scale=scale)
+
+    def points_by_series(self, scenarios: tuple[str, ...]) -> dict[tuple, dict[str, Any]]:
+        """(level, series_id) -> {scenario: points} for the given scenarios."""
+        out: dict[tuple, dict[str, Any]] = {}
+        for b in self.blocks:
+            if b.scenario in scenarios:
+                out.setdefault((b.level, series_id(b.level, b.key)), {})[b.scenario] = \
+                    b.columns["point"]
+        return out
 
     def frame(self) -> pl.DataFrame:
         """All rows: block by block, month by month."""
@@ -111,10 +128,11 @@ class ValueFrame:
                 "level": [b.level for b in self.blocks],
                 "series_id": [series_id(b.level, b.key) for b in self.blocks],
                 **{c: [b.key.get(c) for b in self.blocks] for c in SEGMENT_KEYS},
-                "model": [b.model for b in self.blocks],
+                "method": [b.method for b in self.blocks],
+                "history_class": [b.history_class for b in self.blocks],
             },
             schema={c: pl.String for c in ("scenario", "level", "series_id", *SEGMENT_KEYS,
-                                           "model")},
+                                           "method", "history_class")},
         )
         steps = pl.DataFrame(
             {"month": self.months, "step": list(range(1, h + 1))},

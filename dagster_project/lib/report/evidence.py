@@ -56,7 +56,7 @@ EXPORTS: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
                l.quarter AS locked_quarter,
                v.snapshot_id IN (SELECT snapshot_id FROM latest) AS is_latest,
                v.scenario, v.level, v.series_id, v.team, v.workload, v.ml_model, v.provider,
-               v.service_name, v.pricing_unit, v.month, v.step, v.model, v.point, v.lo_80,
+               v.service_name, v.pricing_unit, v.month, v.step, v.method, v.point, v.lo_80,
                v.hi_80, v.lo_95, v.hi_95, v.base_point, v.pricing_quantity
         FROM forecast.forecast_values v
         JOIN forecast.forecast_snapshots s USING (snapshot_id)

@@ -139,12 +139,14 @@ def _total_forecast(
     con: duckdb.DuckDBPyConnection, snapshot_id: str, start: date | None = None,
     end: date | None = None,
 ) -> list[dict]:
+    # the plan the variance uses: the base case (only baseline in snapshots older than it)
     return _rows(
         con,
-        "SELECT month, point, lo_80, hi_80, lo_95, hi_95, model FROM forecast.forecast_values "
-        "WHERE snapshot_id = ? AND scenario = 'baseline' AND level = 'total' "
-        "AND month >= ? AND month <= ? ORDER BY month",
-        [snapshot_id, start or date(1900, 1, 1), end or date(9999, 12, 1)],
+        "SELECT month, point, lo_80, hi_80, lo_95, hi_95, method FROM forecast.forecast_values "
+        "WHERE snapshot_id = ? AND level = 'total' AND scenario = (SELECT CASE WHEN count(*) > 0 "
+        "THEN 'base' ELSE 'baseline' END FROM forecast.forecast_values WHERE snapshot_id = ? "
+        "AND scenario = 'base') AND month >= ? AND month <= ? ORDER BY month",
+        [snapshot_id, snapshot_id, start or date(1900, 1, 1), end or date(9999, 12, 1)],
     )
 
 

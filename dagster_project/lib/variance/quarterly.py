@@ -30,6 +30,9 @@ from .decomposition import (
     variance_row,
 )
 
+# The plan the actuals are compared with: the locked snapshot's base case (docs/forecasting.md).
+PLAN_SCENARIO = "base"
+
 
 @dataclass
 class VarianceResult:
@@ -46,11 +49,13 @@ def compute_quarterly_variance(
     quarter: str,
     *,
     snapshot_id: str | None = None,
-    scenario: str = fc.BASELINE,
+    scenario: str = PLAN_SCENARIO,
 ) -> VarianceResult:
     """Compute and store the variance of ``quarter`` (e.g. ``'2026Q2'``).
 
-    The plan is the quarter's locked forecast unless ``snapshot_id`` is given. Replaces earlier
+    The plan is the ``base`` scenario of the quarter's locked forecast unless ``snapshot_id``
+    is given (a snapshot written before scenarios existed has only ``baseline``, which ``base``
+    equals without a scenarios file, and is read instead). Replaces earlier
     rows of the quarter in ``variance.quarterly_variance`` / ``variance.variance_decomposition``.
     Never raises for data conditions: an incomplete quarter or a missing forecast or lock gives
     status ``skipped``; a missing budget gives ``partial`` (forecast variance only). Both are
@@ -104,6 +109,8 @@ def _compute(
     snapshot_id, reason = _plan_snapshot(con, quarter, snapshot_id)
     if snapshot_id is None:
         return VarianceResult("skipped", quarter, given, reason=reason)
+    if scenario == PLAN_SCENARIO and store.plan_months(con, snapshot_id, scenario, start, end) == 0:
+        scenario = fc.BASELINE  # a snapshot from before scenarios: base = baseline
     if store.plan_months(con, snapshot_id, scenario, start, end) < 3:
         return VarianceResult(
             "skipped", quarter, snapshot_id,

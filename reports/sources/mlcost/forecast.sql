@@ -15,7 +15,7 @@ select
     pricing_unit,
     month,
     step,
-    model,
+    method,
     cast(point as double) as point,
     cast(lo_80 as double) as lo_80,
     cast(hi_80 as double) as hi_80,
