@@ -68,7 +68,7 @@ def build_warehouse(tmp: Path, landing_paths: list[Path], name: str = "wh.duckdb
 # each demo warehouse once; every other file is its own group (its module fixtures built once).
 SHARED_FIXTURE_GROUPS = {
     "tests.test_pinned_demo": "pinned_demo", "tests.test_analyst_guide": "pinned_demo",
-    "tests.test_forecast_cli": "pinned_demo",
+    "tests.test_forecast_cli": "pinned_demo", "tests.test_forecast_engine": "pinned_demo",
     "tests.test_attribution": "small_demo", "tests.test_waste": "small_demo",
     "tests.test_orchestration": "small_demo", "tests.test_waste_truth": "small_demo",
     "tests.test_focus_allocated": "small_demo",

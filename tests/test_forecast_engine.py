@@ -195,22 +195,15 @@ PROOF_LEVELS = ("total", "team", "team_workload")
 
 
 @pytest.fixture(scope="module")
-def demo36(tmp_path_factory):
-    """Generate the demo (36 months to 2026-09), ingest it, build the monthly mart with dbt
-    and forecast as of 2026-09: the pipeline's own output, minus the reports."""
-    from dagster_project.lib.generate import generate
-
-    from .conftest import build_warehouse, run_dbt
-
-    base = tmp_path_factory.mktemp("demo36")
-    generate(base / "demo", months=36, seed=42, end_month=date(2026, 9, 1))
-    wh = build_warehouse(base, [base / "demo" / "landing"])
-    res = run_dbt(wh, base / "target", ["build", "--select", "+fct_costs_monthly"])
-    assert res.success, res.output[-4000:]
-    con = duckdb.connect(str(wh))
-    out = fc.build_forecasts(con, as_of_month=date(2026, 9, 1), n_jobs=2)
-    assert out.status == "created", out.reason
-    yield con, out.snapshot_id
+def demo36(pinned_demo):
+    """The pinned demo (36 months to 2026-09, `mlcost demo --end-month 2026-09`): its run's own
+    snapshot as of 2026-09, i.e. the pipeline's output (generator -> ingest -> dbt -> forecast)."""
+    con = duckdb.connect(str(pinned_demo / "wh.duckdb"), read_only=True)
+    row = con.execute(
+        "SELECT snapshot_id FROM forecast.forecast_snapshots WHERE as_of_month = ? "
+        "ORDER BY created_at DESC LIMIT 1", [date(2026, 9, 1)]).fetchone()
+    assert row, "the pinned demo has no snapshot as of 2026-09"
+    yield con, row[0]
     con.close()
 
 
