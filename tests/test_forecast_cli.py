@@ -156,3 +156,31 @@ def test_a_bad_file_exits_65_and_writes_nothing(warehouse, tmp_path):
     usage = mlcost(tmp_path, "forecast", "--as-of", "2026-08", "--lock", "--warehouse",
                    str(warehouse))
     assert usage.returncode == 64 and "2026-09 for 2026Q4" in usage.stderr
+
+
+def test_run_with_a_bad_file_publishes_costs_and_exits_65(pinned_demo, warehouse, tmp_path):
+    """`mlcost run` with a bad scenarios file: the costs of the rebuilt period are published,
+    the forecast is not written, and the run exits 65 naming the file's problem."""
+    bad = tmp_path / "bad.yml"
+    bad.write_text("assumptions:\n  - name: late\n    team: fraud-detection\n"
+                   "    from: 2027-13\n    multiplier: 1.1\n", encoding="utf-8")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        snapshots = con.execute("SELECT count(*) FROM forecast.forecast_snapshots").fetchone()
+    env_run = ("run", "--landing", str(pinned_demo / "demo" / "landing"), "--warehouse",
+               str(warehouse), "--period", "2026-09")
+    proc = subprocess.run(
+        [MLCOST, *env_run],
+        env={**os.environ, "MLCOST_CONFIG": "", "MLCOST_SCENARIOS": str(bad),
+             "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+             "MLCOST_REPORTS": str(tmp_path / "reports"),
+             "MLCOST_EXPORTS": str(tmp_path / "exports")},
+        capture_output=True, text=True, check=False)
+    assert proc.returncode == 65, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "published the costs but did not forecast" in proc.stderr
+    assert f"{bad}: the scenarios file is not valid" in proc.stderr
+    assert "line 4" in proc.stderr and "Traceback" not in proc.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM forecast.forecast_snapshots").fetchone() == \
+            snapshots
+        assert con.execute("SELECT count(*) FROM marts.fct_cost_allocations "
+                           "WHERE billing_period = DATE '2026-09-01'").fetchone()[0] > 0

@@ -147,6 +147,19 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
             from dagster_project.lib.warehouse import busy_message
 
             raise ExitError(busy_message(wh), BUSY)
+        from dagster_project.lib.forecast.scenario_file import (
+            SCENARIO_FILE_INVALID,
+            SCENARIO_FILE_MISSING,
+        )
+
+        if messages and all(SCENARIO_FILE_INVALID in m for m in messages):
+            # bad planning input, not a broken run: the costs are published, the forecast not
+            raise ExitError("mlcost run published the costs but did not forecast:\n"
+                            + "\n".join(f"  - {m}" for m in messages)
+                            + f"\n  full log: {log_path}", DATA_ERROR)
+        if messages and all(SCENARIO_FILE_MISSING in m for m in messages):
+            raise ExitError("mlcost run published the costs but did not forecast:\n"
+                            + "\n".join(f"  - {m}" for m in messages), MISSING_INPUT)
         raise ExitError("mlcost run failed.\n" + "\n".join(f"  - {m}" for m in messages)
                         + f"\n  full log: {log_path}")
     if not quiet:

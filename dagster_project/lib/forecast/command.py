@@ -17,7 +17,12 @@ from pathlib import Path
 from dagster_project import settings
 from dagster_project.exit_codes import DATA_ERROR, MISSING_INPUT, USAGE, ExitError
 
-from .scenario_file import ScenarioFile, ScenarioFileError, load_scenario_file
+from .scenario_file import (
+    SCENARIO_FILE_MISSING,
+    ScenarioFile,
+    ScenarioFileError,
+    load_scenario_file,
+)
 
 DEFAULT_FILE_NAME = "scenarios.yml"
 
@@ -45,7 +50,7 @@ def load_scenarios(explicit: str | Path | None = None) -> ScenarioFile | None:
     if not path.is_file():
         if not named:
             return None
-        raise ExitError(f"{path}: scenarios file not found (given by --scenarios, "
+        raise ExitError(f"{path}: {SCENARIO_FILE_MISSING} (given by --scenarios, "
                         "MLCOST_SCENARIOS or `scenarios` in mlcost.toml).", MISSING_INPUT)
     try:
         return load_scenario_file(path)

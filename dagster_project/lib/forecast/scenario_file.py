@@ -28,6 +28,9 @@ KNOWN_KEYS = ("name", *SLICE_KEYS, "from", "to", *VALUE_KINDS, "unit_cost", "uni
 AFFECTS = ("usage", "price")
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 MAX_ERRORS = 20
+# Every ScenarioFileError message contains this; `mlcost run` maps such a failure to exit 65.
+SCENARIO_FILE_INVALID = "the scenarios file is not valid"
+SCENARIO_FILE_MISSING = "scenarios file not found"
 
 
 class ScenarioFileError(Exception):
@@ -40,7 +43,7 @@ class ScenarioFileError(Exception):
         more = f"\n  ... and {len(problems) - MAX_ERRORS} more" if len(problems) > MAX_ERRORS \
             else ""
         super().__init__(
-            f"{path}: the scenarios file is not valid, nothing was forecast or written "
+            f"{path}: {SCENARIO_FILE_INVALID}, nothing was forecast or written "
             f"({len(problems)} problem(s); format: docs/forecasting.md, 'Scenarios'):\n"
             + "\n".join(f"  - {p}" for p in shown) + more)
 
