@@ -48,6 +48,8 @@ FIGURES = {
                round(v.hi_95, 2) as hi_95
         from forecast.forecast_values v
         join forecast.forecast_snapshots s using (snapshot_id)
+        -- total and team only: the finer levels would make this file several MB
+        where v.level in ('total', 'team')
         order by all""",
     "variance_effects": """
         select quarter, level, team, workload, ml_model, currency,

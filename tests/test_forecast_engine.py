@@ -227,3 +227,21 @@ def test_demo_backtest_meets_the_issue_targets(demo36):
     naive = [r for r in rows if r["level"] == "total" and r["method_kind"] == "seasonal_naive"
              and r["step"] <= 3]
     assert sum(r["wape"] for r in total) < sum(r["wape"] for r in naive)
+
+
+def test_the_report_shows_the_backtest_accuracy(pinned_demo, demo36):
+    """The 2026Q3 report of the pinned demo shows the out-of-sample accuracy of the snapshot
+    as of 2026-09 (its latest outlook) with the pooled coverage the test above checks."""
+    con, snap = demo36
+    html = (pinned_demo / "reports" / "mlcost-report-2026Q3.html").read_text(encoding="utf-8")
+    assert 'id="accuracy"' in html and snap in html
+    cols = ["level", "method_kind", "step", "n_points", "n_band_points", "coverage_80",
+            "coverage_95"]
+    rows = [dict(zip(cols, [float(v) if i >= 5 else v for i, v in enumerate(r)], strict=True))
+            for r in con.execute(
+                "SELECT level, method_kind, step, n_points, n_band_points, coverage_80, "
+                "coverage_95 FROM forecast.backtest_accuracy WHERE snapshot_id = ?",
+                [snap]).fetchall()]
+    p = pooled(rows, PROOF_LEVELS, range(1, 4))
+    assert f"80% band coverage {round(p['coverage_80'] * 100, 1)}%" in html
+    assert f"95% band coverage {round(p['coverage_95'] * 100, 1)}%" in html

@@ -20,6 +20,7 @@ from dagster_project.lib import forecast as fc
 from dagster_project.lib import variance as var
 from dagster_project.lib.variance.persistence import read_frame
 
+from .accuracy import accuracy_section
 from .charts import LineSeries, line_chart, waterfall_chart
 from .formatting import FILTERS, month_label
 
@@ -364,6 +365,7 @@ def build_context(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str, Any
         "variance_run": None,
         "waste": None,
         "coverage": None,
+        "accuracy": None,
         "freshness": [],
         "providers": [],
         "has_costs": fc.table_exists(con, "marts", "fct_costs_monthly"),
@@ -458,6 +460,9 @@ def build_context(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str, Any
     ctx["coverage"], why = _coverage_section(con, months)
     if why:
         skipped.append({"area": "Attribution coverage", "reason": why})
+    ctx["accuracy"], why = accuracy_section(con, (outlook or lock or {}).get("snapshot_id"))
+    if why:
+        skipped.append({"area": "Forecast accuracy", "reason": why})
     ctx["freshness"], ctx["providers"] = _freshness(con, ctx["calendar"])
     return ctx
 
