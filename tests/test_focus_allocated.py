@@ -111,6 +111,31 @@ def test_focus_13_allocation_rules(rows):
         k: v for k, v in ratios.items() if v != 1}
 
 
+def test_method_columns_render_the_allocation_marts_own(con):
+    # One owner per concept: AllocatedMethodId / AllocatedMethodDetails are the mart's
+    # allocation_method_id / allocation_method_details (x_RowId its focus_row_id), rendered.
+    pairs = con.execute(
+        """select f."x_RowId", f."AllocatedMethodId", f."AllocatedMethodDetails",
+                  a.focus_row_id, a.allocation_method_id, a.allocation_method_details,
+                  a.allocation_share
+           from focus.focus_allocated as f
+           join marts.fct_cost_allocations as a on a.allocation_id = f."x_AllocationId"
+        """).fetchall()
+    assert len(pairs) > 50
+    weights = set()
+    for row_id, method_id, details, focus_row_id, mart_id, mart_details, share in pairs:
+        assert row_id == focus_row_id
+        rule_id, split_method = mart_id.split(":")
+        assert method_id == f"mlcost/{rule_id}/{split_method}"
+        ours, mart = json.loads(details, parse_float=Decimal), json.loads(mart_details)
+        assert (ours["x_RuleId"], ours["x_SplitBasis"], ours["x_Weight"]) == (
+            mart["rule_id"], f"{mart['split_method']}:{mart['basis']}", mart["weight"])
+        assert ours["Elements"] == [{"AllocatedRatio": share}]
+        assert Decimal(mart["share"]) == share
+        weights.add(ours["x_Weight"])
+    assert len(weights) >= 2, weights
+
+
 def test_export_command_lists_focus_allocated():
     from dagster_project.cli import EXPORTS
 

@@ -95,6 +95,15 @@ def azure_groups(w: Window, scale: float, rng: np.random.Generator) -> list[Grou
                        dips=[(*period(w, 0.25, 14), 1.0)]),
         [_az_vm_meter("DS3_v2", ri=True)],
         ("invocations", "cpu_utilization_pct"), rg="rg-fraud-ml")
+    s, e = period(w, 0.55, max(21, int(N * 0.1)))
+    grp("az.aml.endpoint-shadow", dev,
+        [rid(dev, "rg-fraud-ml-dev", f"{ws_dev}/onlineendpoints/fraud-scorer-shadow")],
+        ["fraud-scorer-shadow"], "fraud-detection", "fraud-scorer", "realtime_inference",
+        {"team": "fraud-detection", "model": "fraud-scorer"}, "always",
+        dict(base=1, fixed=True, m_inv=40_000, m_cpu=(5, 20)),
+        [_az_vm_meter("DS3_v2")], ("invocations", "cpu_utilization_pct"),
+        notes="shadow deployment left up after the rollout: zero requests while billed",
+        idle=[(0, "idle_endpoint", s, e)], rg="rg-fraud-ml-dev")
     grp("az.dbx.features", prod,
         [rid(prod, "rg-fraud-data", "microsoft.databricks/workspaces/dbw-fraud-features")],
         ["dbw-fraud-features"], "fraud-detection", "fraud-scorer", "data_processing", None,
@@ -127,6 +136,13 @@ def azure_groups(w: Window, scale: float, rng: np.random.Generator) -> list[Grou
         [_az_vm_meter("DS11_v2")],
         ("active_minutes", "cpu_utilization_pct"),
         notes="untagged; attributable via subscription fraud-dev", rg="rg-fraud-ml-dev")
+    s, e = period(w, 0.4, max(14, int(N * 0.1)))
+    grp("az.ci.oscar", dev, [rid(dev, "rg-fraud-ml-dev", f"{ws_dev}/computes/ci-oscar")],
+        ["ci-oscar"], "fraud-detection", "none", "experimentation",
+        {"team": "fraud-detection", "owner": "oscar"}, "interactive", dict(hours=(5, 9)),
+        [_az_vm_meter("DS11_v2")], ("active_minutes", "cpu_utilization_pct"),
+        notes="compute instance left running without idle shutdown over a holiday",
+        idle=[(0, "idle_notebook", s, e)], rg="rg-fraud-ml-dev")
     grp("az.disk.orphan", dev,
         [rid(dev, "rg-fraud-ml-dev", "microsoft.compute/disks/disk-old-gpu-experiment")],
         ["disk-old-gpu-experiment"], "fraud-detection", "none", "storage", None, "storage",

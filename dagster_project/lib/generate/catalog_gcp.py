@@ -149,6 +149,15 @@ def gcp_groups(w: Window, scale: float, rng: np.random.Generator) -> list[Group]
          dict(fee, per=4)], ("active_minutes", "cpu_utilization_pct"),
         notes="key variant owner-team; instance left running idle",
         idle=[(0, "idle_notebook", s, e)])
+    grp("gcp.wb.oscar", sp, [gce(sp, "us-central1-a", "oscar-workbench-t4")],
+        ["oscar-workbench-t4"], "search-ranking", "none", "experimentation",
+        {"team": "search-ranking", "owner": "oscar"}, "always",
+        dict(base=1, fixed=True, m_gpu=(3, 12), machine="n1-standard-4", zone="us-central1-a"),
+        [_gl("N1 Predefined Instance Core running in Americas", per=4, credit="sud"),
+         _gl("N1 Predefined Instance Ram running in Americas", per=15, credit="sud"),
+         _gl("Nvidia Tesla T4 GPU running in Americas", credit="sud"), dict(fee, per=4)], wb,
+        notes="T4 Workbench instance kept running 24/7 at <15% GPU (idle shutdown off)",
+        idle=[(0, "low_gpu_utilization", 0, N - 1)])
     # --- recsys feature fleet (preemptible, scaled)
     n_f = scaled_count(24, scale)
     names = [f"recsys-feat-{i:03d}" for i in range(n_f)]

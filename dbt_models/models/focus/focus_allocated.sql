@@ -2,9 +2,12 @@
     mlcost's own shared-cost splits (fct_cost_allocations rows with attribution_method =
     'shared_split'). Each carries every FOCUS column of its source (origin) charge, the costs
     and quantities of its share, and FOCUS 1.3's allocation columns naming the team it went
-    to. Split rows of one origin charge sum back to it exactly: BilledCost, EffectiveCost,
-    ListCost and PricingQuantity are the mart's own exact pieces; the other cost and quantity
-    columns are split here with the same share, the largest share taking the remainder. -#}
+    to. The split source row, method id and method parameters are the mart's own published
+    columns (focus_row_id, allocation_method_id, allocation_method_details): this model only
+    renders them in FOCUS form. Split rows of one origin charge sum back to it exactly:
+    BilledCost, EffectiveCost, ListCost and PricingQuantity are the mart's own exact pieces;
+    the other cost and quantity columns are split here with the same share, the largest share
+    taking the remainder. -#}
 {%- set mart_pieces = {'BilledCost': 'billed_cost', 'EffectiveCost': 'effective_cost',
                        'ListCost': 'list_cost', 'PricingQuantity': 'pricing_quantity'} -%}
 {%- set split_here = ['ContractedCost', 'PricingCurrencyEffectiveCost', 'ConsumedQuantity',
@@ -17,8 +20,8 @@ with splits as (
         focus_row_id,
         team,
         allocation_share,
-        shared_rule_id,
-        split_basis,
+        allocation_method_id,
+        allocation_method_details,
         billed_cost,
         effective_cost,
         list_cost,
@@ -71,9 +74,14 @@ final as (
             {%- elif name in split_here %}
                 cast(b.split_{{ name | lower }} as {{ focus_sql_type(kind) }}) as {{ adapter.quote(name) }},
             {%- elif name == 'AllocatedMethodId' %}
-                {{ allocated_method_id('b.shared_rule_id', 'b.split_basis') }} as {{ adapter.quote(name) }},
+                -- `<rule_id>:<split_method>` as the documented `mlcost/<rule_id>/<split_method>`.
+                'mlcost/' || replace(b.allocation_method_id, ':', '/') as {{ adapter.quote(name) }},
             {%- elif name == 'AllocatedMethodDetails' %}
-                {{ json_text("json_object('Elements', json_array(json_object('AllocatedRatio', b.allocation_share)), 'x_RuleId', b.shared_rule_id, 'x_SplitBasis', b.split_basis)") }}
+                {{ json_text("json_object('Elements', json_array(json_object('AllocatedRatio', b.allocation_share)), "
+                             ~ "'x_RuleId', " ~ json_string('b.allocation_method_details', '$.rule_id') ~ ", "
+                             ~ "'x_SplitBasis', " ~ json_string('b.allocation_method_details', '$.split_method')
+                             ~ " || ':' || " ~ json_string('b.allocation_method_details', '$.basis') ~ ", "
+                             ~ "'x_Weight', " ~ json_string('b.allocation_method_details', '$.weight') ~ ")") }}
                     as {{ adapter.quote(name) }},
             {%- elif name == 'AllocatedResourceId' %}
                 'mlcost/team/' || b.team as {{ adapter.quote(name) }},
