@@ -30,7 +30,8 @@ def demo_anomalies(tmp_path_factory):
     warehouse = build_warehouse(base, [base / "demo" / "landing"])
     # Seeds and models without the data tests: those belong to their own files (and take time).
     res = run_dbt(warehouse, base / "target", ["build", "--select", *DBT_SELECT,
-                                               "--exclude-resource-type", "test"])
+                                               "--exclude-resource-type", "test"],
+                  reference_set="demo")  # the demo company's teams, as `mlcost demo` uses
     assert res.success, res.output[-4000:]
     with connection(warehouse) as con:
         result = write_anomalies(con)

@@ -281,6 +281,7 @@ def test_redelivered_month_replaces_exactly_that_month(demo, tmp_path, monkeypat
     assert outcome.status == "loaded" and outcome.rows == len(lines) // 2
 
     monkeypatch.setenv("MLCOST_WAREHOUSE", str(wh))
+    monkeypatch.setenv("MLCOST_REFERENCE_SET", "demo")  # the set the fixture was built with
     res = dg.materialize(
         [dbt_billing_history], partition_key="2026-08",
         resources={"dbt": dbt_resource(), "warehouse": WarehouseResource(path=str(wh))})
