@@ -64,6 +64,18 @@ def build_warehouse(tmp: Path, landing_paths: list[Path], name: str = "wh.duckdb
     return wh
 
 
+@pytest.fixture(autouse=True)
+def _restore_environ():
+    """Put os.environ back after each test: commands run in-process (cli.main, apply_paths)
+    set MLCOST_* variables for their own run, which must not leak into the next test on the
+    same worker (e.g. a landing folder whose scenarios.yml the forecast would then read)."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 # Files whose tests share a session fixture run on one xdist worker, so `make test -n 2` builds
 # each demo warehouse once; every other file is its own group (its module fixtures built once).
 SHARED_FIXTURE_GROUPS = {
