@@ -134,6 +134,16 @@ def demo(tmp_path_factory) -> Path:
     return base
 
 
+@pytest.fixture(scope="module")
+def demo_con(demo: Path):
+    """A read-only connection to the small demo's warehouse, one per test module."""
+    import duckdb
+
+    c = duckdb.connect(str(demo / "wh.duckdb"), read_only=True)
+    yield c
+    c.close()
+
+
 @pytest.fixture(scope="session")
 def pinned_demo(tmp_path_factory) -> Path:
     """`mlcost demo --end-month 2026-09` (the default 36 months at full scale) in its own folder:

@@ -10,7 +10,6 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dagster_project.lib.ingest.sql import quote_ident
@@ -21,10 +20,8 @@ COST_COLUMNS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost",
 
 
 @pytest.fixture(scope="module")
-def con(demo: Path):
-    c = duckdb.connect(str(demo / "wh.duckdb"), read_only=True)
-    yield c
-    c.close()
+def con(demo_con):
+    return demo_con
 
 
 @pytest.fixture(scope="module")

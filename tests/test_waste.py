@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dagster_project.lib.ingest.sql import quote_ident
@@ -14,10 +13,8 @@ from dagster_project.lib.scoring import WASTE_TYPES, score_waste
 
 
 @pytest.fixture(scope="module")
-def con(demo: Path):
-    c = duckdb.connect(str(demo / "wh.duckdb"), read_only=True)
-    yield c
-    c.close()
+def con(demo_con):
+    return demo_con
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,14 @@
 """Waste you can trust: every detector scored against the generator's planted idle resources
 per provider (AWS, GCP, Azure) on the small demo, every cell planted, precision and recall
-1.0 in every cell, and the table docs/waste.md shows is the one this test computes. Also the GCP committed-use
-discount's unused share and the estimated monthly saving, recomputed from the allocations."""
+1.0 in every cell, and the table docs/waste.md shows is the one this test computes. Also the
+GCP committed-use discount's unused share and the estimated monthly saving, recomputed from
+the allocations."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dagster_project.lib.scoring import WASTE_TYPES
@@ -38,10 +38,8 @@ group by all
 
 
 @pytest.fixture(scope="module")
-def con(demo: Path):
-    c = duckdb.connect(str(demo / "wh.duckdb"), read_only=True)
-    yield c
-    c.close()
+def con(demo_con):
+    return demo_con
 
 
 @pytest.fixture(scope="module")
