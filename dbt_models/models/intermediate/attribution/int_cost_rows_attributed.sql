@@ -21,9 +21,8 @@ end
 {%- set rule_keys = ['provider', 'sub_account_id', 'service_code', 'service_name',
                      'service_category', 'usage_type', 'resource_id', 'charge_category',
                      'charge_description', 'commitment_discount_status'] -%}
--- The CTEs read more than once are inlined (inline_cte): DuckDB would otherwise materialize
--- every row of them, which at 10M rows spilled 8 GB to disk (43 s instead of 17 s). Reading
--- `joined` again for the commitment profiles costs little: its filter reaches the scan.
+-- CTEs read twice are inlined (inline_cte): materialized, at 10M rows they spilled 8 GB to
+-- disk (43 s instead of 17 s); re-reading `joined` is cheap, its filter reaches the scan.
 with focus as {{ inline_cte() }} (
     select * from {{ ref('focus_cost_and_usage') }}
     -- A billing-period run attributes only its window: shared-cost weights are per period.
@@ -324,8 +323,7 @@ final as (
             when rule_workload is not null then 'workload_rule'
             else 'default'
         end as workload_source,
-        -- What decided the workload: the workload_rules rule, else the reserved ids `tag`,
-        -- `commitment_usage` or `default` (no rule: workload shared).
+        -- What decided the workload: a workload_rules id, else `tag`, `commitment_usage`, `default`.
         case
             when tag_workload is not null then 'tag'
             when commitment_workload is not null then 'commitment_usage'
