@@ -30,8 +30,22 @@ def out(tmp_path_factory) -> tuple[Path, GenerateSummary]:
 
 
 def _digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+    return {str(p.relative_to(root)): hashlib.sha256(_content(p)).hexdigest()
             for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _content(p: Path) -> bytes:
+    """A file's bytes; an SQLite file (the MLflow store) by its sorted SQL dump: MLflow's
+    migrations create indexes in an order that varies between processes."""
+    if p.suffix != ".db":
+        return p.read_bytes()
+    import sqlite3
+
+    con = sqlite3.connect(p)
+    try:
+        return "\n".join(sorted(con.iterdump())).encode()
+    finally:
+        con.close()
 
 
 def _aws_tables(root: Path) -> dict[str, pa.Table]:

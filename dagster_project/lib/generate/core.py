@@ -234,7 +234,8 @@ def _write_mlflow(ctx: Ctx, store) -> None:
         print("mlcost generate: the mlflow extra is not installed; no MLflow store written "
               "(pip install 'mlcost[mlflow]')")
         return
-    mlflow_store.finish_store(store, runs)
+    start = dt.datetime.combine(ctx.window.start, dt.time(), dt.UTC)
+    mlflow_store.finish_store(store, runs, int(start.timestamp() * 1000))
     ctx.files.append(ctx.out_dir / "mlflow" / "mlflow.db")
 
 

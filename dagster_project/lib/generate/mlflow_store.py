@@ -269,17 +269,21 @@ def start_store(path: Path) -> subprocess.Popen | None:
     if importlib.util.find_spec("mlflow") is None:
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
-    artifacts = (path.parent / "artifacts").resolve().as_uri()
+    # Location-independent (the same demo is the same file byte for byte); no artifacts are
+    # stored, a served store would proxy them under this scheme.
+    artifacts = "mlflow-artifacts:"
     return subprocess.Popen(
         [sys.executable, "-m", __name__, str(path), artifacts, *EXPERIMENTS],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # The migrations create indexes in set order: a fixed hash seed keeps the file stable.
+        env={**os.environ, "PYTHONHASHSEED": "0"})
 
 
-def finish_store(proc: subprocess.Popen, runs: list[Run]) -> None:
-    payload = json.dumps([dict(id=r.run_id, exp=r.experiment, name=r.name,
-                               start=_ms(r.start), end=_ms(r.end),
-                               tags={**r.tags, "mlflow.runName": r.name}, params=r.params)
-                          for r in runs])
+def finish_store(proc: subprocess.Popen, runs: list[Run], created: int) -> None:
+    """Send the runs to the child and wait; `created` (ms) is the experiments' creation time."""
+    payload = json.dumps(dict(created=created, runs=[
+        dict(id=r.run_id, exp=r.experiment, name=r.name, start=_ms(r.start), end=_ms(r.end),
+             tags={**r.tags, "mlflow.runName": r.name}, params=r.params) for r in runs]))
     out, err = proc.communicate(payload)
     if proc.returncode != 0:
         tail = (err or out or "").strip().splitlines()[-5:]
@@ -299,7 +303,7 @@ def _build(path: Path, artifacts: str, experiments: list[str]) -> None:
     for name in ("mlflow", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
     from mlflow.entities import ExperimentTag
-    from mlflow.store.tracking.dbmodels.models import SqlParam, SqlRun, SqlTag
+    from mlflow.store.tracking.dbmodels.models import SqlExperiment, SqlParam, SqlRun, SqlTag
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
     shm = Path("/dev/shm")
@@ -307,11 +311,12 @@ def _build(path: Path, artifacts: str, experiments: list[str]) -> None:
                                 dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
     try:
         db = tmp / "mlflow.db"
-        store = SqlAlchemyStore(f"sqlite:///{db}", artifacts)
+        store = SqlAlchemyStore(f"sqlite:///{db}", f"{artifacts}/")
         ids = {name: int(store.create_experiment(name, f"{artifacts}/{name}",
                                                  [ExperimentTag("mlcost.model", name)]))
                for name in experiments}
-        runs = json.loads(sys.stdin.read())
+        payload = json.loads(sys.stdin.read())
+        runs, created = payload["runs"], payload["created"]
         run_rows, tag_rows, param_rows = [], [], []
         for r in runs:
             run_rows.append(dict(
@@ -327,6 +332,9 @@ def _build(path: Path, artifacts: str, experiments: list[str]) -> None:
             for model, rows in ((SqlRun, run_rows), (SqlTag, tag_rows), (SqlParam, param_rows)):
                 if rows:
                     conn.execute(model.__table__.insert(), rows)
+            # The same store for the same demo, byte for byte: no wall-clock times.
+            conn.execute(SqlExperiment.__table__.update().values(
+                creation_time=created, last_update_time=created))
         store.engine.dispose()
         path.unlink(missing_ok=True)
         shutil.move(str(db), str(path))

@@ -109,8 +109,8 @@ def cmd_sync_mlflow(args) -> int:
         raise
     except Exception as exc:  # noqa: BLE001 - a store failure is one clear message
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        raise ExitError(f"sync-mlflow: {strip_credentials(uri)}: writing to the MLflow store "
-                        f"failed: {type(exc).__name__}: {first}", MISSING_INPUT) from None
+        raise ExitError(f"sync-mlflow: {strip_credentials(uri)}: reading or writing the MLflow "
+                        f"store failed: {type(exc).__name__}: {first}", MISSING_INPUT) from None
     res.unmatched = unmatched
     verb = "would write" if args.dry_run else "wrote"
     print(f"sync-mlflow {strip_credentials(uri)}: {verb} the cost of {res.written:,} run(s), "
