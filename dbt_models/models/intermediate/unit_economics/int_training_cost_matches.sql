@@ -76,10 +76,52 @@ run_resources as (
         r.window_start,
         r.window_end,
         r.instance_count,
-        lower(trim(token)) as token
+        lower(trim(token)) as token,
+        {{ regex_extract('lower(trim(token))', '[^/]*$') }} as token_tail
     from runs as r
     cross join {{ split_items('r.resource_ids', 'token') }}
     where r.resource_ids is not null and trim(token) <> ''
+),
+
+resources as (
+    -- Once per resource, not per cost row: the id, its name and the id's last path segment.
+    select distinct
+        provider,
+        resource_id,
+        lower(resource_id) as id_lower,
+        lower(resource_name) as name_lower,
+        {{ regex_extract('lower(resource_id)', '[^/]*$') }} as id_tail
+    from tagged
+    where tag_run_id is null and resource_id is not null
+),
+
+resource_runs as (
+    -- A run names a resource by its id, its name, or a trailing part of its id (equality
+    -- joins on the last segment or the name, never a scan of every pair).
+    select
+        s.provider,
+        s.resource_id,
+        c.run_id,
+        c.window_start,
+        c.window_end,
+        c.instance_count
+    from resources as s
+    inner join run_resources as c
+        on s.id_tail = c.token_tail
+    where
+        c.token = s.id_lower
+        or c.token = s.id_tail
+        or right(s.id_lower, length(c.token) + 1) = '/' || c.token
+    union distinct
+    select
+        s.provider,
+        s.resource_id,
+        c.run_id,
+        c.window_start,
+        c.window_end,
+        c.instance_count
+    from resources as s
+    inner join run_resources as c on s.name_lower = c.token
 ),
 
 claims as (
@@ -96,14 +138,12 @@ claims as (
                                'greatest(t.charge_period_start, c.window_start)') }}
         ) as overlap_seconds
     from tagged as t
-    inner join run_resources as c
-        on (
-            lower(t.resource_id) = c.token
-            or lower(t.resource_name) = c.token
-            or right(lower(t.resource_id), length(c.token) + 1) = '/' || c.token
-        )
-        and t.charge_period_start < {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'c.window_end')) }}
-        and t.charge_period_end > {{ dbt.date_trunc('day', 'c.window_start') }}
+    inner join resource_runs as c
+        on
+            t.provider = c.provider
+            and t.resource_id = c.resource_id
+            and t.charge_period_start < {{ dbt.dateadd('day', 1, dbt.date_trunc('day', 'c.window_end')) }}
+            and t.charge_period_end > {{ dbt.date_trunc('day', 'c.window_start') }}
     where t.tag_run_id is null
 ),
 
