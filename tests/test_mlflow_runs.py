@@ -234,3 +234,12 @@ def test_credentials_are_stripped():
     assert strip_credentials("https://user:secret@mlflow.example.com:5000/x") == \
         "https://mlflow.example.com:5000/x"
     assert strip_credentials("sqlite:////data/mlflow.db") == "sqlite:////data/mlflow.db"
+
+
+def test_demo_config_names_the_demo_store(tmp_path):
+    from dagster_project.lib import config
+
+    uri = f"sqlite:///{tmp_path / 'demo' / 'mlflow' / 'mlflow.db'}"
+    path, written = config.write_demo_config(tmp_path, tmp_path / "landing",
+                                             tmp_path / "w.duckdb", uri)
+    assert written and config.parse_config(path).mlflow_uri == uri
