@@ -9,9 +9,9 @@ tomllib. Precedence (settings.py applies it): flags > environment > this file > 
     reference_set = "default"            # reference seeds: default (neutral) or demo
 
 `scenarios` names the forecast's planning assumptions file (read by lib/forecast/command.py;
-without it, `scenarios.yml` beside the landing folder is used when it exists). `target` and
-`mlflow_uri` are read and validated here and only stored for now: the BigQuery and
-unit-economics work uses them.
+without it, `scenarios.yml` beside the landing folder is used when it exists). `target` is
+read and validated here for the BigQuery work; `mlflow_uri` is the tracking store the asset
+raw/mlflow_runs and `mlcost sync-mlflow` read (docs/mlflow.md).
 """
 
 from __future__ import annotations
