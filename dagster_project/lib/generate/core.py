@@ -103,32 +103,38 @@ def generate(out_dir: Path, months: int = DEFAULT_MONTHS, seed: int = 42, scale:
     cat = build_catalog(w, seed, scale)
     mlflow_store.tag_runs_in_bill(cat.groups)  # run ids on the tagged training instances
     store = mlflow_store.start_store(out_dir / "mlflow" / "mlflow.db")  # built alongside
-    ctx = Ctx(out_dir, w, seed, cat)
-    inject = Injector(w, cat.groups)  # planted anomalies and decoys (docs/anomalies.md)
-    writers = {"aws": AwsWriter(ctx), "gcp": GcpWriter(ctx), "azure": AzureWriter(ctx)}
-    by_provider = {p: [g for g in cat.groups if g.provider == p] for p in PROVIDERS}
-    rows = dict.fromkeys(PROVIDERS, 0)
-    metric_rows = 0
-    metrics_dir = out_dir / "landing" / "metrics"
-    metrics_dir.mkdir(parents=True, exist_ok=True)
-    for m in w.months:
-        mpath = metrics_dir / f"utilization_{m.label}.csv"
-        with mpath.open("w", encoding="utf-8", newline="") as mf:
-            mf.write("metric_date,provider,resource_id,metric_name,value,unit\n")
-            for provider in PROVIDERS:
-                acts: dict[str, Activity] = {}
-                for g in by_provider[provider]:
-                    acts[g.key] = compute(g, m, seed, w.weekday, w.month_of_year, acts)
-                    inject.apply(g, m, acts[g.key])
-                again = inject.before_month(provider, writers[provider], m)
-                for writer in (writers[provider], again) if again else (writers[provider],):
-                    rows[provider] += writer.write_month(m, by_provider[provider], acts)
-                for g in by_provider[provider]:
-                    metric_rows += _write_metrics(mf, w, g, acts[g.key])
-        ctx.files.append(mpath)
-        ctx.files.extend(split_month(mpath, m.label))  # part in real formats (docs/metrics.md)
-    n_res = _write_ground_truth(ctx)
-    _write_mlflow(ctx, store)
+    try:
+        ctx = Ctx(out_dir, w, seed, cat)
+        inject = Injector(w, cat.groups)  # planted anomalies and decoys (docs/anomalies.md)
+        writers = {"aws": AwsWriter(ctx), "gcp": GcpWriter(ctx), "azure": AzureWriter(ctx)}
+        by_provider = {p: [g for g in cat.groups if g.provider == p] for p in PROVIDERS}
+        rows = dict.fromkeys(PROVIDERS, 0)
+        metric_rows = 0
+        metrics_dir = out_dir / "landing" / "metrics"
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        for m in w.months:
+            mpath = metrics_dir / f"utilization_{m.label}.csv"
+            with mpath.open("w", encoding="utf-8", newline="") as mf:
+                mf.write("metric_date,provider,resource_id,metric_name,value,unit\n")
+                for provider in PROVIDERS:
+                    acts: dict[str, Activity] = {}
+                    for g in by_provider[provider]:
+                        acts[g.key] = compute(g, m, seed, w.weekday, w.month_of_year, acts)
+                        inject.apply(g, m, acts[g.key])
+                    again = inject.before_month(provider, writers[provider], m)
+                    for writer in (writers[provider], again) if again else (writers[provider],):
+                        rows[provider] += writer.write_month(m, by_provider[provider], acts)
+                    for g in by_provider[provider]:
+                        metric_rows += _write_metrics(mf, w, g, acts[g.key])
+            ctx.files.append(mpath)
+            ctx.files.extend(split_month(mpath, m.label))  # part in real formats (docs/metrics.md)
+        n_res = _write_ground_truth(ctx)
+        _write_mlflow(ctx, store)
+    except BaseException:
+        if store is not None:  # the child waits for the runs: do not leave it behind
+            store.kill()
+            store.wait()
+        raise
     inject.write_truth(ctx)
     _write_budgets(ctx)
     write_scenarios_file(out_dir, w.months[-1].start)
