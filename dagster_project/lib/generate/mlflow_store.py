@@ -200,7 +200,10 @@ def _cluster_runs(w, rec: Recorded, g: Group, resource: str, itype: str) -> list
             continue
         rng = np.random.default_rng([stable_int("cluster-runs", g.key, d) % 2**32])
         n = 1 + int(rng.integers(0, 3))
-        cuts = np.cumsum(rng.dirichlet(np.ones(n))) * hours
+        frac = rng.dirichlet(np.full(n, 3.0))
+        if (frac * hours).min() < 0.1:  # no runs of a few minutes (or of zero seconds)
+            frac = np.ones(1)
+        cuts = np.cumsum(frac) * hours
         t0 = d * HOURS_PER_DAY + (HOURS_PER_DAY - hours) * float(rng.uniform(0.2, 0.8))
         prev = t0
         for c in cuts:
