@@ -36,6 +36,19 @@ PROMETHEUS_NAMES: dict[str, str] = {
     "dcgm_gpu_utilization": "gpu_utilization_pct",  # older dcgm-exporter name
 }
 
+# Cloud Monitoring metric.type -> mlcost metric.
+GCP_MONITORING_NAMES: dict[str, str] = {
+    # Vertex AI online prediction requests, per deployed model (summed per endpoint and day).
+    "aiplatform.googleapis.com/prediction/online/prediction_count": "invocations",
+}
+
+# Azure Monitor metric name (name.value) -> mlcost metric.
+AZURE_MONITOR_NAMES: dict[str, str] = {
+    # Azure ML managed online endpoints; aggregation Total = requests in the interval.
+    "RequestsPerMinute": "invocations",
+    "Percentage CPU": "cpu_utilization_pct",  # Microsoft.Compute/virtualMachines, Average
+}
+
 
 def mlcost_name(name: str, table: dict[str, str]) -> str | None:
     """The mlcost metric for a real name; mlcost's own names pass through."""
