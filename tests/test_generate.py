@@ -80,10 +80,14 @@ def test_summary_and_layout(out):
     assert all(p.exists() for p in s.files)
     assert sorted(_aws_tables(root)) == ["2026-07", "2026-08", "2026-09"]
     assert (root / "landing" / "budgets" / "budgets.csv").exists()
-    # Part of the metrics are in CloudWatch / Prometheus JSON (docs/metrics.md).
+    # Part of the metrics are in CloudWatch / Prometheus / Cloud Monitoring / Azure Monitor
+    # JSON (docs/metrics.md).
     assert sorted(p.relative_to(root / "landing" / "metrics").as_posix()
                   for p in (root / "landing" / "metrics").rglob("*.*")) == [
+        *(f"azure_monitor/fraud-scorer-{e}_requests_2026-0{m}.json"
+          for e in ("online", "shadow") for m in (7, 8, 9)),
         *(f"cloudwatch/get-metric-data_2026-0{m}.json" for m in (7, 8, 9)),
+        *(f"gcp_monitoring/prediction_count_2026-0{m}.json" for m in (7, 8, 9)),
         *(f"prometheus/dcgm_query_range_2026-0{m}.json" for m in (7, 8, 9)),
         "utilization_2026-07.csv", "utilization_2026-08.csv", "utilization_2026-09.csv"]
     azure = root / "landing" / "azure"
