@@ -202,3 +202,24 @@ def test_bad_azure_monitor_files_are_named_clearly(tmp_path):
     assert "total is 'many', not a number" in _bad(tmp_path, doc(timeseries=[{"data": [
         {"timeStamp": "2026-06-01T00:00:00Z", "total": "many"}]}]))
     assert "has interval 'P7D'" in _bad(tmp_path, doc(top={"interval": "P7D"}))
+
+
+def test_a_metrics_response_without_data_points_is_named(tmp_path):
+    from dagster_project.lib.ingest.loader import discover, ingest_paths
+    from dagster_project.lib.warehouse import connection
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    # A Cloud Monitoring page with no series leaves the timeSeries array out.
+    (landing / "page2.json").write_text('{"unit": "1", "nextPageToken": "CiAKGjBpNDd2Nm"}')
+    azure = _fixture("azure_monitor_metrics.json")
+    azure["value"][0]["timeseries"][0]["data"] = [{"timeStamp": "2026-06-03T00:00:00Z"}]
+    (landing / "nothing.json").write_text(json.dumps(azure))
+    with connection(tmp_path / "wh.duckdb") as con:
+        result = ingest_paths(con, discover(landing))
+    errors = {Path(o.path).name: (o.status, o.error) for o in result.outcomes}
+    assert errors["page2.json"][0] == errors["nothing.json"][0] == "quarantined"
+    assert "is a metrics response (gcp_monitoring_json) with no data points" in \
+        errors["page2.json"][1]
+    assert "is a metrics response (azure_monitor_json) with no data points" in \
+        errors["nothing.json"][1]

@@ -39,11 +39,24 @@ def sniff_format(head: bytes) -> str | None:
         return CLOUDWATCH
     if b'"resultType"' in head and b'"status"' in head:
         return PROMETHEUS
-    if b'"timeSeries"' in head:  # Cloud Monitoring (camelCase; Azure writes "timeseries")
+    if b'"timeSeries"' in head or _empty_page(text):  # Cloud Monitoring (Azure: "timeseries")
         return GCP_MONITORING
-    if b'"timeseries"' in head and b'"value"' in head:
+    if b'"value"' in head and (b'"timeseries"' in head or b'"timespan"' in head):
         return AZURE_MONITOR
     return None
+
+
+def _empty_page(text: bytes) -> bool:
+    """A Cloud Monitoring page without series ({"unit": "1"}, or only a nextPageToken): the
+    API leaves the empty timeSeries array out. A bare {} stays unrecognised (ambiguous)."""
+    if len(text) > 4096:
+        return False
+    try:
+        doc = json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(doc, dict) and bool(doc) and set(doc) <= {
+        "unit", "nextPageToken", "executionErrors"}
 
 
 def read_metrics(path: str | Path, fmt: str | None = None) -> list[MetricRow]:
@@ -68,4 +81,9 @@ def read_metrics(path: str | Path, fmt: str | None = None) -> list[MetricRow]:
                                   "one JSON document.") from None
     parser = {CLOUDWATCH: cloudwatch, PROMETHEUS: prometheus, GCP_MONITORING: gcp_monitoring,
               AZURE_MONITOR: azure_monitor}[fmt]
-    return parser.parse(path, doc)
+    rows = parser.parse(path, doc)
+    if not rows:  # said here, not as ingest's "header but no data rows", which fits CSV only
+        raise BadInputError(path, f"is a metrics response ({fmt}) with no data points (no "
+                                  "series, or only points without a value): nothing to load. "
+                                  "Query a period with data, or leave the file out.")
+    return rows
