@@ -201,7 +201,12 @@ def test_bad_azure_monitor_files_are_named_clearly(tmp_path):
         {"timeStamp": "June 1st", "total": 1.0}]}]))
     assert "total is 'many', not a number" in _bad(tmp_path, doc(timeseries=[{"data": [
         {"timeStamp": "2026-06-01T00:00:00Z", "total": "many"}]}]))
-    assert "has interval 'P7D'" in _bad(tmp_path, doc(top={"interval": "P7D"}))
+    for grain in ("P7D", "FULL", "PT7H", "one day"):
+        assert f"has interval {grain!r}" in _bad(tmp_path, doc(top={"interval": grain}))
+    for grain in ("PT24H", "PT1M", "PT30M"):  # day-dividing grains read fine
+        p = tmp_path / "ok.json"
+        p.write_text(json.dumps(doc(top={"interval": grain})))
+        assert len(read_metrics(p)) == 2
 
 
 def test_a_metrics_response_without_data_points_is_named(tmp_path):

@@ -13,6 +13,7 @@ per UTC day like every other format.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..ingest.errors import BadInputError
@@ -23,8 +24,16 @@ from .points import number_text, utc_time
 
 _SUFFIX = "/providers/microsoft.insights/metrics/"
 _AGGREGATIONS = ("total", "average", "count", "minimum", "maximum")
-# Time grains Azure Monitor returns that fit in one UTC day.
-_GRAINS = ("PT1M", "PT5M", "PT15M", "PT30M", "PT1H", "PT6H", "PT12H", "P1D")
+# An ISO 8601 duration as Azure writes time grains (PT1M ... PT12H, P1D, also PT24H).
+_GRAIN = re.compile(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+
+
+def _grain_seconds(grain) -> int | None:
+    m = _GRAIN.fullmatch(str(grain).upper())
+    if not m or not any(m.groups()):
+        return None  # e.g. "FULL": the whole timespan as one point
+    d, h, mi, se = (int(x or 0) for x in m.groups())
+    return ((d * 24 + h) * 60 + mi) * 60 + se
 
 
 def _resource_id(path: Path, where: str, item: dict, name: str) -> str:
@@ -43,8 +52,9 @@ def parse(path: Path, doc) -> list[MetricRow]:
         raise BadInputError(path, 'has no "value" array: not an Azure Monitor metrics '
                                   "response.")
     grain = doc.get("interval")
-    if grain is not None and str(grain).upper() not in _GRAINS:
-        raise BadInputError(path, f"has interval {grain!r}; query with an interval of at most "
+    seconds = _grain_seconds(grain) if grain is not None else 0
+    if seconds is None or seconds > 86400 or (seconds and 86400 % seconds):
+        raise BadInputError(path, f"has interval {grain!r}; query with an interval that divides "
                                   "one day (P1D, PT1H, ...) so each point falls in one UTC day.")
     points = []
     for n, item in enumerate(items):
