@@ -70,7 +70,7 @@ def test_every_format_lands_in_raw_utilization_metrics_with_lineage(tmp_path):
                join meta.load_ledger as l on l.file_id = r._file_id
                group by 1 order by 1""").fetchall()
     assert [(g[0], g[1], g[2]) for g in got] == [
-        ("azure_monitor_json", 2, 1), ("cloudwatch_json", 3, 1), ("csv", 1, 1),
+        ("azure_monitor_json", 3, 1), ("cloudwatch_json", 3, 1), ("csv", 1, 1),
         ("gcp_monitoring_json", 2, 1), ("prometheus_json", 2, 1)]
     assert all(str(g[3]) == "2026-06-01" for g in got)
 

@@ -52,7 +52,8 @@ def test_cloud_monitoring_day_is_where_the_interval_starts(tmp_path):
     doc = _fixture("gcp_monitoring_time_series.json")
     series = doc["timeSeries"][0]
     # Unaligned one-minute DELTA points: the one ending at midnight belongs to the day before;
-    # a GAUGE-style point without startTime takes its endTime's day; doubles are read too.
+    # a GAUGE-style point without startTime takes its endTime's day; doubles are read too; a
+    # NaN point is unknown; a day of the response's span without a point counted nothing (0).
     series["points"] = [
         {"interval": {"startTime": "2026-06-01T23:59:00.123456789Z",
                       "endTime": "2026-06-02T00:00:00.123456789Z"}, "value": {"int64Value": "7"}},
@@ -65,16 +66,42 @@ def test_cloud_monitoring_day_is_where_the_interval_starts(tmp_path):
     p = tmp_path / "page.json"
     p.write_text(json.dumps(doc))
     assert [(r.metric_date, r.value) for r in read_metrics(p)] == [
-        ("2026-06-01", "10"), ("2026-06-03", "2.5")]
+        ("2026-06-01", "10"), ("2026-06-02", "0"), ("2026-06-03", "2.5")]
+
+
+def test_cloud_monitoring_days_without_points_count_zero_within_the_span(tmp_path):
+    # Cloud Monitoring writes no point for a day without predictions: an endpoint idle from
+    # 06-02 shows 0 on the days the response covers (its span, from the other endpoint), so
+    # the idle-endpoint detector sees it; nothing is invented outside the span.
+    doc = _fixture("gcp_monitoring_time_series.json")
+    busy, idle = doc["timeSeries"][0], copy.deepcopy(doc["timeSeries"][1])
+    idle["resource"]["labels"]["endpoint_id"] = "7209432117864923136"
+    busy["points"].insert(0, {"interval": {"startTime": "2026-06-04T00:00:00Z",
+                                           "endTime": "2026-06-05T00:00:00Z"},
+                              "value": {"int64Value": "1"}})
+    doc["timeSeries"] = [busy, idle]
+    p = tmp_path / "two.json"
+    p.write_text(json.dumps(doc))
+    got = [(r.resource_id.rsplit("/", 1)[1], r.metric_date, r.value) for r in read_metrics(p)]
+    assert got == [
+        ("4418871962300334080", "2026-06-01", "301877"),
+        ("7209432117864923136", "2026-06-01", "15123"),
+        ("4418871962300334080", "2026-06-02", "318244"),
+        ("7209432117864923136", "2026-06-02", "0"),
+        ("4418871962300334080", "2026-06-03", "0"),
+        ("7209432117864923136", "2026-06-03", "0"),
+        ("4418871962300334080", "2026-06-04", "1"),
+        ("7209432117864923136", "2026-06-04", "0")]
 
 
 def test_azure_monitor_online_endpoint_gives_daily_invocations():
     rows = read_metrics(FIX / "azure_monitor_metrics.json")
-    # The resource id is lower-cased like the Azure cost export; a data point with no
-    # aggregation (2026-06-03) is a time without data, left out rather than read as 0.
+    # The resource id is lower-cased like the Azure cost export; a listed interval with no
+    # aggregation (2026-06-03) emitted nothing: no requests, 0 (the idle detector's signal).
     assert rows == [
         MetricRow("2026-06-01", "azure", AML, "invocations", "4981234.0", "Count"),
         MetricRow("2026-06-02", "azure", AML, "invocations", "5123400.0", "Count"),
+        MetricRow("2026-06-03", "azure", AML, "invocations", "0", "Count"),
     ]
 
 
@@ -91,7 +118,9 @@ def test_azure_monitor_sums_split_series_and_averages_percentages(tmp_path):
     cpu = {"id": f"{vm}/providers/Microsoft.Insights/metrics/Percentage CPU",
            "name": {"value": "Percentage CPU"}, "errorCode": "Success",
            "timeseries": [{"data": [{"timeStamp": "2026-06-01T00:00:00Z", "average": 10.0},
-                                    {"timeStamp": "2026-06-01T12:00:00Z", "average": 20.0}]}]}
+                                    {"timeStamp": "2026-06-01T12:00:00Z", "average": 20.0},
+                                    # a percentage not measured is unknown, not 0
+                                    {"timeStamp": "2026-06-02T00:00:00Z"}]}]}
     doc["interval"] = "PT12H"
     doc["value"].append(cpu)
     p = tmp_path / "azure.json"
@@ -125,7 +154,7 @@ def test_both_land_with_lineage_and_a_bad_one_is_quarantined(tmp_path):
         result = ingest_paths(con, discover(landing))
     by_name = {Path(o.path).name: o for o in result.outcomes}
     assert (by_name["vertex.json"].status, by_name["vertex.json"].rows) == ("loaded", 2)
-    assert (by_name["aml.json"].status, by_name["aml.json"].rows) == ("loaded", 2)
+    assert (by_name["aml.json"].status, by_name["aml.json"].rows) == ("loaded", 3)
     assert by_name["latency.json"].status == "quarantined"
     assert "'RequestLatency', a metric mlcost does not read" in by_name["latency.json"].error
     with duckdb.connect(str(wh), read_only=True) as con:
@@ -138,6 +167,7 @@ def test_both_land_with_lineage_and_a_bad_one_is_quarantined(tmp_path):
     assert [g[:6] for g in got] == [
         ("azure_monitor_json", "azure", AML, "invocations", "4981234.0", 1),
         ("azure_monitor_json", "azure", AML, "invocations", "5123400.0", 2),
+        ("azure_monitor_json", "azure", AML, "invocations", "0", 3),
         ("gcp_monitoring_json", "gcp", VERTEX, "invocations", "317000", 1),
         ("gcp_monitoring_json", "gcp", VERTEX, "invocations", "318244", 2)]
     assert {str(g[6]) for g in got} == {"2026-06-01"}
@@ -206,7 +236,7 @@ def test_bad_azure_monitor_files_are_named_clearly(tmp_path):
     for grain in ("PT24H", "PT1M", "PT30M"):  # day-dividing grains read fine
         p = tmp_path / "ok.json"
         p.write_text(json.dumps(doc(top={"interval": grain})))
-        assert len(read_metrics(p)) == 2
+        assert len(read_metrics(p)) == 3
 
 
 def test_a_metrics_response_without_data_points_is_named(tmp_path):
@@ -218,7 +248,7 @@ def test_a_metrics_response_without_data_points_is_named(tmp_path):
     # A Cloud Monitoring page with no series leaves the timeSeries array out.
     (landing / "page2.json").write_text('{"unit": "1", "nextPageToken": "CiAKGjBpNDd2Nm"}')
     azure = _fixture("azure_monitor_metrics.json")
-    azure["value"][0]["timeseries"][0]["data"] = [{"timeStamp": "2026-06-03T00:00:00Z"}]
+    azure["value"][0]["timeseries"] = []  # the metric, but no series in the timespan
     (landing / "nothing.json").write_text(json.dumps(azure))
     with connection(tmp_path / "wh.duckdb") as con:
         result = ingest_paths(con, discover(landing))

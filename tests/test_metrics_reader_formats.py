@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -103,3 +104,31 @@ def test_splitting_keeps_every_row_and_value(generated, tmp_path):
     written = split_month(one, "2026-09")
     assert len(written) == 5
     assert _all_rows(tmp_path) == full
+
+
+def test_vertex_and_azure_zero_days_survive_the_real_formats(tmp_path):
+    # Real responses write nothing for a day without requests (Cloud Monitoring: no point;
+    # Azure Monitor: a listed interval without "total"); read back, those days are 0 again, so
+    # the idle-endpoint detector sees the same zeros. A Vertex endpoint idle all month would
+    # have no series at all, so the demo leaves it in the CSV.
+    vep = "//aiplatform.googleapis.com/projects/190233774102/locations/us-central1/endpoints/"
+    aml = ("/subscriptions/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d/resourcegroups/rg/providers/"
+           "microsoft.machinelearningservices/workspaces/w/onlineendpoints/shadow")
+    days = [f"2026-02-{d:02d}" for d in range(1, 29)]
+    rows = ([(d, "gcp", vep + "1", str(100 + i)) for i, d in enumerate(days)]
+            + [(d, "gcp", vep + "2", "0" if i > 9 else "5") for i, d in enumerate(days)]
+            + [(d, "gcp", vep + "3", "0") for d in days]
+            + [(d, "azure", aml, "0" if i < 20 else "7") for i, d in enumerate(days[3:])])
+    one = tmp_path / "utilization_2026-02.csv"
+    one.write_text("metric_date,provider,resource_id,metric_name,value,unit\n" + "".join(
+        f"{d},{p},{r},invocations,{v},Count\n" for d, p, r, v in rows))
+    before = _all_rows(tmp_path)
+    written = split_month(one, "2026-02")
+    assert [p.parent.name for p in written] == ["gcp_monitoring", "azure_monitor"]
+    gcp = json.loads(written[0].read_text())
+    assert len(gcp["timeSeries"]) == 2  # endpoint 3 (idle all month) stays in the CSV
+    assert sum(len(s["points"]) for s in gcp["timeSeries"]) == 28 + 10  # no zero points
+    azure = json.loads(written[1].read_text())["value"][0]["timeseries"][0]["data"]
+    assert len(azure) == 25 and sum("total" not in d for d in azure) == 20
+    assert {r[2] for r in _csv_rows(one)} == {vep + "3"}
+    assert _all_rows(tmp_path) == before

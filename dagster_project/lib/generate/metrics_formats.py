@@ -11,11 +11,13 @@ out of mlcost's CSV, so the demo exercises the one metrics reader (lib/metrics):
 * GCP Vertex AI endpoint `invocations` -> a Cloud Monitoring timeSeries.list response per
   month (`gcp_monitoring/prediction_count_<month>.json`) of
   aiplatform.googleapis.com/prediction/online/prediction_count aligned per day (ALIGN_SUM,
-  86400s), newest point first, int64Value as a string;
+  86400s), newest point first, int64Value as a string, no point on a day without
+  predictions (an endpoint idle all month stays in the CSV: it has no series);
 * Azure ML online endpoint `invocations` -> an Azure Monitor metrics response per endpoint
   and month (`azure_monitor/<endpoint>_requests_<month>.json`: the REST API answers for one
   resource) of RequestsPerMinute with aggregation Total at interval P1D, the id in ARM
-  casing, every day of the month listed and days without data carrying no `total`.
+  casing, every day the endpoint existed listed and days without requests carrying no
+  `total` (nothing emitted).
 
 Every other row stays in the CSV. Values are written from the CSV text, so the numbers read
 back are the same (tests/test_metrics_reader_formats.py).
@@ -27,6 +29,7 @@ import csv
 import datetime as dt
 import json
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 from .fmt import stable_int
@@ -55,6 +58,24 @@ def _is_aml(row: dict) -> bool:
 
 def _moved(row: dict) -> bool:
     return _is_cloudwatch(row) or _is_dcgm(row) or _is_vertex(row) or _is_aml(row)
+
+
+def _vertex_moved(rows: list[dict]) -> list[dict]:
+    """The Vertex rows a Cloud Monitoring response carries exactly: it has no points for days
+    without predictions, read back as 0 inside the response's span of days, so an endpoint
+    moves only if it has a row on every day of that span and predictions on at least one.
+    Others (an endpoint idle all month: no series at all) stay in the CSV, as a user supplies
+    them (docs/metrics.md)."""
+    by_rid: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_rid[r["resource_id"]].append(r)
+    busy = {rid: rs for rid, rs in by_rid.items() if any(Decimal(r["value"]) for r in rs)}
+    counted = [r["metric_date"] for rs in busy.values() for r in rs if Decimal(r["value"])]
+    if not counted:
+        return []
+    first, last = dt.date.fromisoformat(min(counted)), dt.date.fromisoformat(max(counted))
+    span = {(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)}
+    return [r for rs in busy.values() if {r["metric_date"] for r in rs} == span for r in rs]
 
 
 def _number(text: str) -> int | float:
@@ -121,7 +142,8 @@ def gcp_monitoring_document(rows: list[dict]) -> dict:
             "metricKind": "DELTA", "valueType": "INT64",
             "points": [{"interval": {"startTime": f"{day}T00:00:00Z",
                                      "endTime": f"{_next_day(day)}T00:00:00Z"},
-                        "value": {"int64Value": value}} for day, value in points],
+                        "value": {"int64Value": value}} for day, value in points
+                       if Decimal(value) != 0],  # no point where nothing was counted
         })
     return {"timeSeries": out, "unit": "1"}
 
@@ -138,8 +160,10 @@ def azure_monitor_document(resource_id: str, rows: list[dict], month_days: list[
     for lower, cased in _ARM_CASE:
         arm = arm.replace(lower, cased)
     values = {r["metric_date"]: r["value"] for r in rows}
+    # Listed: the days the endpoint existed; a day with no requests emitted nothing (no total).
     data = [{"timeStamp": f"{day}T00:00:00Z", "total": float(_number(values[day]))}
-            if day in values else {"timeStamp": f"{day}T00:00:00Z"} for day in month_days]
+            if Decimal(values[day]) != 0 else {"timeStamp": f"{day}T00:00:00Z"}
+            for day in month_days if day in values]
     return {
         "cost": 0, "timespan": f"{month_days[0]}T00:00:00Z/{_next_day(month_days[-1])}T00:00:00Z",
         "interval": "P1D",
@@ -182,12 +206,13 @@ def split_month(csv_path: Path, label: str) -> list[Path]:
         rows = list(reader)
     cw = [r for r in rows if _is_cloudwatch(r)]
     prom = [r for r in rows if _is_dcgm(r)]
-    vertex = [r for r in rows if _is_vertex(r)]
+    vertex = _vertex_moved([r for r in rows if _is_vertex(r)])
+    moved_vertex = {id(r) for r in vertex}
     aml: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         if _is_aml(r):
             aml[r["resource_id"]].append(r)
-    kept = [r for r in rows if not _moved(r)]
+    kept = [r for r in rows if not _moved(r) or (_is_vertex(r) and id(r) not in moved_vertex)]
     with csv_path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
         writer.writeheader()

@@ -6,9 +6,9 @@ metrics``, also what ``az monitor metrics list`` prints): ``{"timespan", "interv
 
 The resource is the ``id`` before ``/providers/Microsoft.Insights/metrics/``, lower-cased as
 the Azure cost export writes ResourceId. Counts are read from the ``total`` aggregation,
-percentages from ``average``; a data point with no aggregation at all is a time with no
-data, left out (not zero). ``timeStamp`` is the start of the interval; points are summarised
-per UTC day like every other format.
+percentages from ``average``; a data point with no aggregation at all is an interval in which
+nothing was emitted: 0 for a count, unknown (left out) for a percentage. ``timeStamp`` is
+the start of the interval; points are summarised per UTC day like every other format.
 """
 
 from __future__ import annotations
@@ -90,7 +90,11 @@ def parse(path: Path, doc) -> list[MetricRow]:
                         raise BadInputError(path, f"{at} ({real}) has no {want!r}; mlcost reads "
                                                   f"{real} with aggregation="
                                                   f"{want.capitalize()} (docs/metrics.md).")
-                    continue  # no data in that interval
+                    if want == "average":
+                        continue  # nothing measured: unknown, not 0
+                    # A listed interval where nothing was emitted counted nothing (metrics
+                    # with fillGapWithZero say 0 outright): the idle-endpoint detector's 0.
+                    point = {**point, want: 0}
                 text = number_text(point[want])
                 if text is None:
                     raise BadInputError(path, f"{at}.{want} is {point[want]!r}, not a number.")

@@ -8,11 +8,15 @@ ResourceId the billing export gives the same resource, e.g. a Vertex AI endpoint
 (``aiplatform.googleapis.com/Endpoint``: resource_container, location, endpoint_id) ->
 ``//aiplatform.googleapis.com/projects/<project number>/locations/<location>/endpoints/<id>``.
 A point belongs to the UTC day its interval starts (an aligned daily point runs from midnight
-to midnight); points are summarised per day like every other format.
+to midnight); points are summarised per day like every other format. Counts have no point
+for an interval with nothing counted, so a count series' missing days inside the response's
+span of days are 0. (A GAUGE point, start = end, takes its end's day: a gauge aligned per day
+is stamped at the period's end, so map one only with that in mind.)
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from ..ingest.errors import BadInputError
@@ -101,7 +105,10 @@ def parse(path: Path, doc) -> list[MetricRow]:
         raise BadInputError(path, f"reports executionErrors (first: {reason}): its "
                                   "time series may be incomplete; query again before landing "
                                   "the file.")
-    points = []
+    points: list[tuple[str, str, str, str, str]] = []
+    counted: set[tuple[str, str]] = set()  # count series (resource, metric)
+    days: set[str] = set()  # every day any point of the response falls on
+    seen: set[tuple[str, str, str]] = set()  # (resource, metric, day) with a point, NaN too
     for n, series in enumerate(series_list):
         where = f"timeSeries[{n}]"
         metric = series.get("metric") if isinstance(series, dict) else None
@@ -119,9 +126,25 @@ def parse(path: Path, doc) -> list[MetricRow]:
         pts = series.get("points")
         if not isinstance(pts, list):
             raise BadInputError(path, f"{where} has no \"points\" array.")
+        if MLCOST_METRICS[name][1] == "sum":
+            counted.add((rid, name))
         for i, point in enumerate(pts):
             at = f"{where}.points[{i}]"
             day, text = _day(path, at, point), _value(path, at, point)
+            days.add(day)
+            seen.add((rid, name, day))
             if text is not None:
                 points.append((day, "gcp", rid, name, text))
-    return daily_rows(points)
+    return daily_rows(points + _zero_days(seen, counted, days))
+
+
+def _zero_days(seen: set, counted: set, days: set) -> list:
+    """Cloud Monitoring writes no point for an interval in which nothing was counted: inside
+    the span of days the response covers, a day a count series has no point on is 0 (what the
+    idle-endpoint detector needs), not unknown. Days outside the span stay unknown."""
+    if not days:
+        return []
+    first, last = dt.date.fromisoformat(min(days)), dt.date.fromisoformat(max(days))
+    span = [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+    return [(day, "gcp", rid, name, "0") for rid, name in sorted(counted) for day in span
+            if (rid, name, day) not in seen]
