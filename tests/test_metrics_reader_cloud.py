@@ -92,6 +92,9 @@ def test_cloud_monitoring_days_without_points_count_zero_within_the_span(tmp_pat
         ("7209432117864923136", "2026-06-03", "0"),
         ("4418871962300334080", "2026-06-04", "1"),
         ("7209432117864923136", "2026-06-04", "0")]
+    # A page followed by others covers part of the query only: nothing is filled from it.
+    p.write_text(json.dumps({**doc, "nextPageToken": "CiAKGjBpNDd2Nm"}))
+    assert [r.value for r in read_metrics(p)] == ["301877", "15123", "318244", "1"]
 
 
 def test_azure_monitor_online_endpoint_gives_daily_invocations():

@@ -135,6 +135,8 @@ def parse(path: Path, doc) -> list[MetricRow]:
             seen.add((rid, name, day))
             if text is not None:
                 points.append((day, "gcp", rid, name, text))
+    if doc.get("nextPageToken"):
+        return daily_rows(points)  # a page of many: its span is not the query's, fill nothing
     return daily_rows(points + _zero_days(seen, counted, days))
 
 
