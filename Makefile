@@ -10,7 +10,7 @@ export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,mlflow]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
