@@ -241,9 +241,10 @@ unioned as (
         pricing_category,
         price_basis,
         -- VM-hours: GPU SKU hours / GPUs when the type bundles GPUs, else vCPU-hours / vCPUs.
-        {{ money(
+        -- (A quotient is a binary double in DuckDB: rounded to 12 decimals, 576 stays 576.)
+        {{ money(to_decimal(
             'case when gpus_per_instance is not null then gpu_hours / gpus_per_instance'
-            ~ ' else core_hours / vcpus end') }} as usage_hours,
+            ~ ' else core_hours / vcpus end', 38, 12)) }} as usage_hours,
         gpu_hours,
         effective_cost
     from gcp_vms

@@ -241,24 +241,25 @@ unioned as (
 ),
 
 final as (
+    -- Published columns first (`mlcost export unit_costs`), then the rest.
     select
-        {{ md5_hex(grain_text(['billing_month', 'team', 'ml_model', 'workload', 'unit',
-            'unit_detail', 'billing_currency'])) }} as unit_cost_id,
         billing_month as month,
         team,
         ml_model,
         workload,
         unit,
-        unit_detail,
         units,
         {{ money('cost') }} as cost,
         case when unavailable_reason is null then {{ unit_ratio('cost', 'units') }} end
             as cost_per_unit,
+        unit_detail,
         billing_currency,
         unavailable_reason is null as is_available,
         unavailable_reason,
         cost_source,
-        units_source
+        units_source,
+        {{ md5_hex(grain_text(['billing_month', 'team', 'ml_model', 'workload', 'unit',
+            'unit_detail', 'billing_currency'])) }} as unit_cost_id
     from unioned
 )
 
