@@ -116,6 +116,7 @@ EXPORTS = {
     "variance": ("variance", "quarterly_variance"),
     "anomalies": ("monitoring", "cost_anomalies"),
     "budgets": ("planning", "budget_burndown"),
+    "training_runs": ("marts", "fct_training_run_costs"),
     "unit_costs": ("marts", "fct_unit_costs"),
 }
 
@@ -180,6 +181,11 @@ def cmd_demo(args) -> int:
     os.environ.setdefault("MLCOST_SETTLE_SECONDS", "0")
     # The demo company's reference seeds (teams, account map, shared-cost shares).
     os.environ["MLCOST_REFERENCE_SET"] = "demo"
+    # The demo's own MLflow store (docs/mlflow.md), when the mlflow extra wrote it.
+    store = root / "mlflow" / "mlflow.db"
+    mlflow_uri = f"sqlite:///{store}" if store.exists() else None
+    if mlflow_uri:
+        os.environ["MLCOST_MLFLOW_URI"] = mlflow_uri
     apply_paths(str(root / "landing"), args.warehouse)
     # A config file pointing at the demo, so a bare `mlcost run` afterwards works; not when
     # MLCOST_CONFIG names the file to use (or, empty, says to use none).
@@ -190,7 +196,7 @@ def cmd_demo(args) -> int:
     else:
         try:
             config, written = write_demo_config(Path.cwd(), root / "landing",
-                                                settings.warehouse_path())
+                                                settings.warehouse_path(), mlflow_uri)
             print(f"Wrote {config}: the demo's landing and warehouse (a bare `mlcost run` "
                   "uses them)" if written else f"{config} exists: left as it is (not changed)")
         except OSError as exc:  # a read-only working directory: the demo itself still runs
@@ -322,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("tables", help="list the published tables with row counts and meaning")
     t.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
     t.set_defaults(func=cmd_tables)
+    from dagster_project.lib.mlflow_runs import sync as mlflow_sync
+
+    mlflow_sync.add_parser(sub)
     return p
 
 

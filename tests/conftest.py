@@ -64,6 +64,16 @@ def build_warehouse(tmp: Path, landing_paths: list[Path], name: str = "wh.duckdb
     return wh
 
 
+def land_mlflow(warehouse: Path, store: Path) -> None:
+    """The demo's MLflow runs into raw.mlflow_runs (what the asset raw/mlflow_runs does)."""
+    from dagster_project.lib.mlflow_runs import load_mlflow_runs
+    from dagster_project.lib.warehouse import connection
+
+    with connection(warehouse) as con:
+        res = load_mlflow_runs(con, f"sqlite:///{store}")
+    assert res.status == "ok", res.reason
+
+
 @pytest.fixture(autouse=True)
 def _restore_environ():
     """Put os.environ back after each test: commands run in-process (cli.main, apply_paths)
@@ -116,7 +126,8 @@ def real_landing(tmp_path_factory) -> Path:
 # do not depend on today. Built once per session for the attribution and waste tests.
 DEMO = dict(months=4, seed=42, scale=0.25, end_month=__import__("datetime").date(2026, 9, 1))
 DEMO_DBT_SELECT = ["+fct_costs_monthly", "+rpt_attribution_coverage", "+fct_idle_waste",
-                   "+focus_allocated", "+fct_instance_prices"]
+                   "+focus_allocated", "+fct_training_run_costs", "+rpt_unmatched_training_cost",
+                   "+fct_unit_costs"]
 
 
 @pytest.fixture(scope="session")
@@ -128,6 +139,7 @@ def demo(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("mlcost-attribution-demo")
     generate(base / "demo", **DEMO)
     warehouse = build_warehouse(base, [base / "demo" / "landing"])
+    land_mlflow(warehouse, base / "demo" / "mlflow" / "mlflow.db")
     res = run_dbt(warehouse, base / "target", ["build", "--select", *DEMO_DBT_SELECT],
                   reference_set="demo")
     assert res.success, res.output[-4000:]

@@ -131,7 +131,8 @@ def _relative(path: Path, base: Path) -> str:
         return str(path.resolve())
 
 
-def write_demo_config(folder: Path, landing: Path, warehouse: Path) -> tuple[Path, bool]:
+def write_demo_config(folder: Path, landing: Path, warehouse: Path,
+                      mlflow_uri: str | None = None) -> tuple[Path, bool]:
     """Write `folder/mlcost.toml` pointing at the demo's landing and warehouse, unless a config
     file already exists there. Returns (path, written)."""
     file = folder / FILE_NAME
@@ -143,6 +144,9 @@ def write_demo_config(folder: Path, landing: Path, warehouse: Path) -> tuple[Pat
             f"warehouse = {_toml_string(_relative(warehouse, folder))}\n"
             "# The demo company's teams, accounts and shared-cost shares (docs/attribution.md).\n"
             'reference_set = "demo"\n')
+    if mlflow_uri:
+        text += ("# The demo's MLflow tracking store (docs/mlflow.md).\n"
+                 f"mlflow_uri = {_toml_string(mlflow_uri)}\n")
     file.write_text(text, encoding="utf-8")
     return file, True
 

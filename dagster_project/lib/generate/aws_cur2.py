@@ -195,6 +195,8 @@ class AwsWriter(CommitmentsMixin):
                     line_item_blended_rate=cols["line_item_unblended_rate"])
         segs.add(n, **cols)
         self.ctx.add_team_cost(g.team, m, exact_sum(effective))
+        self.ctx.record_training_cost(g, f"{line['usage_type']}|{kind}", m, member, day,
+                                      effective, usage)
         return exact_sum(billed), exact_sum(effective)
 
     # -------------------------------------------------------------- month

@@ -175,6 +175,8 @@ class AzureWriter:
                         put("actual", text, c)
                         put("amortized", text, c)
                         self.ctx.add_team_cost(g.team, m, c)
+                        self.ctx.record_training_cost(g, f"{line['meter_name']}|od", m, mm, dd,
+                                                      cost, qq)
                     else:
                         ai = dict(line["additional_info"], ReservationOrderId=ri["order"],
                                   ReservationId=ri["rid"], ConsumptionMeter=line["meter_id"],
@@ -192,6 +194,8 @@ class AzureWriter:
                         c = exact_sum(cost)
                         put("amortized", text, c)
                         self.ctx.add_team_cost(g.team, m, c)
+                        self.ctx.record_training_cost(g, f"{line['meter_name']}|ri", m, mm, dd,
+                                                      cost, qq)
         self._reservation(m, groups, used, put)
         for f in fh.values():
             f.close()

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import company as C
+from . import mlflow_store
 from .activity import Activity, compute
 from .anomalies import Injector
 from .aws_cur2 import AwsWriter
@@ -69,6 +70,9 @@ class Ctx:
     ledger: dict = field(default_factory=dict)
     team_cost: dict = field(default_factory=lambda: defaultdict(int))
     idle_rows: list = field(default_factory=list)
+    # (group key, line part, month index) -> (member, day, effective units, usage) of training
+    # rows, for the MLflow runs' ground truth (mlflow_store); a re-delivered month overwrites.
+    training_records: dict = field(default_factory=dict)
 
     def ledger_add(self, provider: str, account: str, m: Month, billed: int, effective: int):
         key = (provider, account, m.start)
@@ -77,6 +81,12 @@ class Ctx:
 
     def add_team_cost(self, team: str, m: Month, units: int) -> None:
         self.team_cost[(team, m.index)] += int(units)
+
+    def record_training_cost(self, g, part: str, m: Month, member, day, units, usage) -> None:
+        if g.workload == "training":
+            self.training_records[(g.key, part, m.index)] = (
+                np.asarray(member).copy(), np.asarray(day).copy(),
+                np.asarray(units, dtype=np.int64).copy(), np.asarray(usage, dtype=float).copy())
 
     def add_idle(self, provider: str, rid: str, waste: str, start: dt.date, end: dt.date):
         self.idle_rows.append((provider, rid, waste, start, end))
@@ -91,6 +101,7 @@ def generate(out_dir: Path, months: int = DEFAULT_MONTHS, seed: int = 42, scale:
     end_month = end_month or default_end_month()
     w = make_window(months, end_month)
     cat = build_catalog(w, seed, scale)
+    mlflow_store.tag_runs_in_bill(cat.groups)  # run ids on the tagged training instances
     ctx = Ctx(out_dir, w, seed, cat)
     inject = Injector(w, cat.groups)  # planted anomalies and decoys (docs/anomalies.md)
     writers = {"aws": AwsWriter(ctx), "gcp": GcpWriter(ctx), "azure": AzureWriter(ctx)}
@@ -116,6 +127,7 @@ def generate(out_dir: Path, months: int = DEFAULT_MONTHS, seed: int = 42, scale:
         ctx.files.append(mpath)
         ctx.files.extend(split_month(mpath, m.label))  # part in real formats (docs/metrics.md)
     n_res = _write_ground_truth(ctx)
+    _write_mlflow(ctx)
     inject.write_truth(ctx)
     _write_budgets(ctx)
     write_scenarios_file(out_dir, w.months[-1].start)
@@ -207,6 +219,25 @@ def _commitment_truth(ctx: Ctx) -> list[list[str]]:
                   f"{az['rid']}", "fraud-detection", "fraud-scorer", "realtime_inference", "",
          f"{az['units']}x {az['size']} 1-year reservation, monthly billing"],
     ]
+
+
+# ------------------------------------------------------------------ MLflow
+def _write_mlflow(ctx: Ctx) -> None:
+    """The runs' ground truth always; the store when the `mlflow` extra is installed."""
+    runs = mlflow_store.plan_runs(ctx.window, ctx.catalog.groups,
+                                  mlflow_store.collect(ctx.training_records))
+    truth = ctx.out_dir / "ground_truth" / "training_runs.csv"
+    mlflow_store.write_truth(truth, runs)
+    ctx.files.append(truth)
+    try:
+        import mlflow  # noqa: F401
+    except ImportError:
+        print("mlcost generate: the mlflow extra is not installed; no MLflow store written "
+              "(pip install 'mlcost[mlflow]')")
+        return
+    store = ctx.out_dir / "mlflow" / "mlflow.db"
+    mlflow_store.write_store(store, runs)
+    ctx.files.append(store)
 
 
 # ------------------------------------------------------------------ budgets

@@ -133,6 +133,7 @@ class GcpWriter:
         cud = self.cud
         cud_cap = cud["gpus"] * 24.0
         cud_used = np.zeros(m.n_days)
+        cud_rows: list = []  # CUD-credited rows: their share of the fee (the runs' truth)
         free_left = int(to_units(_FREE_CLASS_B_OPS * 0.0000004))  # monthly free tier
         with path.open("w", encoding="utf-8", newline="\n") as f:
 
@@ -223,7 +224,13 @@ class GcpWriter:
                     billed += net
                     by_project[g.scope] = by_project.get(g.scope, 0) + net
                     self.ctx.add_team_cost(g.team, m, net)
-            billed += self._cud_fee(m, cud_used, put, by_project)
+                    self.ctx.record_training_cost(g, line["sku_desc"], m, member, day,
+                                                  cost + credit, apu)
+                    if ck == "cud":
+                        cud_rows.append((g, line["sku_desc"], member, day, -credit))
+            fee = self._cud_fee(m, cud_used, put, by_project)
+            billed += fee
+            _record_cud_fee(self.ctx, m, cud_rows, fee)
             billed += self._other(m, put, by_project)
         self.ctx.files.append(path)
         self.ctx.ledger_add("gcp", C.GCP_BILLING_ACCOUNT_ID, m, billed, billed)
@@ -298,3 +305,15 @@ class GcpWriter:
             team = C.GCP_PROJECT_BY_ID[project].default_team
             self.ctx.add_team_cost(team, m, tax)
         return total
+
+
+def _record_cud_fee(ctx, m: Month, cud_rows: list, fee: int) -> None:
+    """The month's CUD fee spread over the covered rows in proportion to their credit, as the
+    FOCUS model amortises it (int_focus__gcp): part of those rows' effective cost."""
+    total = sum(int(c.sum()) for *_, c in cud_rows)
+    if total <= 0:
+        return
+    for g, sku, member, day, credit in cud_rows:
+        share = (credit.astype(object) * fee // total).astype(np.int64)
+        ctx.record_training_cost(g, f"{sku}|cud-fee", m, member, day, share,
+                                 np.zeros(len(share)))

@@ -79,6 +79,11 @@ def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
     for spec in FAMILIES.values():
         ensure_raw_table(con, spec)
+    # raw.mlflow_runs is landed by its own asset (lib/mlflow_runs); it exists (maybe empty)
+    # from the first load so dbt's staging view binds without an MLflow store.
+    from dagster_project.lib.mlflow_runs.land import ensure_tables
+
+    ensure_tables(con)
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, spec: FamilySpec) -> None:
