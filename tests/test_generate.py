@@ -80,10 +80,14 @@ def test_summary_and_layout(out):
     assert all(p.exists() for p in s.files)
     assert sorted(_aws_tables(root)) == ["2026-07", "2026-08", "2026-09"]
     assert (root / "landing" / "budgets" / "budgets.csv").exists()
-    # Part of the metrics are in CloudWatch / Prometheus JSON (docs/metrics.md).
+    # Part of the metrics are in CloudWatch / Prometheus / Cloud Monitoring / Azure Monitor
+    # JSON (docs/metrics.md).
     assert sorted(p.relative_to(root / "landing" / "metrics").as_posix()
                   for p in (root / "landing" / "metrics").rglob("*.*")) == [
+        *(f"azure_monitor/fraud-scorer-{e}_requests_2026-0{m}.json"
+          for e in ("online", "shadow") for m in (7, 8, 9)),
         *(f"cloudwatch/get-metric-data_2026-0{m}.json" for m in (7, 8, 9)),
+        *(f"gcp_monitoring/prediction_count_2026-0{m}.json" for m in (7, 8, 9)),
         *(f"prometheus/dcgm_query_range_2026-0{m}.json" for m in (7, 8, 9)),
         "utilization_2026-07.csv", "utilization_2026-08.csv", "utilization_2026-09.csv"]
     azure = root / "landing" / "azure"
@@ -366,12 +370,38 @@ def test_metrics_file_contract(out):
     assert rows and list(rows[0]) == ["metric_date", "provider", "resource_id", "metric_name",
                                       "value", "unit"]
     units = {"gpu_utilization_pct": "Percent", "cpu_utilization_pct": "Percent",
-             "invocations": "Count", "active_minutes": "Minutes", "read_requests": "Count"}
+             "invocations": "Count", "active_minutes": "Minutes", "read_requests": "Count",
+             "batch_records": "Count"}
     for r in rows:
         assert units[r["metric_name"]] == r["unit"]
         assert r["provider"] in ("aws", "gcp", "azure")
         Decimal(r["value"])
         dt.date.fromisoformat(r["metric_date"])
+
+
+def test_batch_records_follow_billed_hours(out):
+    # batch_records (docs/metrics.md) is what cost per 1,000 batch predictions divides by: each
+    # batch resource-day's records / billed instance-hours stays near the catalogue's rate.
+    root, _ = out
+    records = {(r["resource_id"], r["metric_date"]): Decimal(r["value"])
+               for r in _metrics(root) if r["metric_name"] == "batch_records"}
+    hours: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for t in _aws_tables(root).values():
+        for r in t.select(["line_item_resource_id", "line_item_usage_type",
+                           "line_item_usage_amount", "line_item_usage_start_date"]).to_pylist():
+            if r["line_item_usage_type"] in ("USE1-Tsform:ml.m5.xlarge", "SpotUsage:c5.4xlarge"):
+                day = r["line_item_usage_start_date"].date().isoformat()
+                hours[(r["line_item_resource_id"], day)] += _dec(r["line_item_usage_amount"])
+    assert hours and set(hours) <= set(records)
+    rate = {"arn": Decimal(2_500_000), "i-0": Decimal(30_000_000)}
+    ratios = [records[k] / h / rate[k[0][:3]] for k, h in hours.items() if h > 0]
+    inside = sum(Decimal("0.8") <= x <= Decimal("1.25") for x in ratios)
+    assert inside >= 0.97 * len(ratios), (inside, len(ratios))
+    # Vertex AI batch prediction jobs report them too; nothing but batch inference does.
+    ids = {r["resource_id"] for r in _csv(root / "ground_truth" / "resources.csv")
+           if r["workload"] == "batch_inference"}
+    assert {rid for rid, _ in records} <= ids
+    assert any("/batchPredictionJobs/" in rid for rid, _ in records)
 
 
 def test_planted_idle_periods_show_in_metrics(out):

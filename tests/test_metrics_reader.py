@@ -1,7 +1,9 @@
 """The one metrics reader (dagster_project/lib/metrics, docs/metrics.md): CloudWatch
 GetMetricData and Prometheus query_range responses shaped like the real ones
 (tests/fixtures/metrics/), their daily rows, their landing in raw.utilization_metrics with
-lineage, and a clear one-paragraph error for each kind of bad file."""
+lineage (every fixture, the Cloud Monitoring and Azure Monitor ones too, whose readers
+tests/test_metrics_reader_cloud.py covers), and a clear one-paragraph error for each kind of
+bad file."""
 
 from __future__ import annotations
 
@@ -46,7 +48,7 @@ def test_detect_names_the_formats():
         assert (det.family, det.source_format) == ("utilization_metrics", fmt)
 
 
-def test_both_formats_land_in_raw_utilization_metrics_with_lineage(tmp_path):
+def test_every_format_lands_in_raw_utilization_metrics_with_lineage(tmp_path):
     from dagster_project.lib.ingest.loader import discover, ingest_paths
     from dagster_project.lib.warehouse import connection
 
@@ -60,7 +62,7 @@ def test_both_formats_land_in_raw_utilization_metrics_with_lineage(tmp_path):
     wh = tmp_path / "wh.duckdb"
     with connection(wh) as con:
         result = ingest_paths(con, discover(landing))
-    assert sorted(o.status for o in result.outcomes) == ["loaded"] * 3
+    assert sorted(o.status for o in result.outcomes) == ["loaded"] * 5
     with duckdb.connect(str(wh), read_only=True) as con:
         got = con.execute(
             """select l.source_format, count(*), min(r._row_number), max(r._billing_period)
@@ -68,7 +70,8 @@ def test_both_formats_land_in_raw_utilization_metrics_with_lineage(tmp_path):
                join meta.load_ledger as l on l.file_id = r._file_id
                group by 1 order by 1""").fetchall()
     assert [(g[0], g[1], g[2]) for g in got] == [
-        ("cloudwatch_json", 3, 1), ("csv", 1, 1), ("prometheus_json", 2, 1)]
+        ("azure_monitor_json", 3, 1), ("cloudwatch_json", 3, 1), ("csv", 1, 1),
+        ("gcp_monitoring_json", 2, 1), ("prometheus_json", 2, 1)]
     assert all(str(g[3]) == "2026-06-01" for g in got)
 
 

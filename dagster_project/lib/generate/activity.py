@@ -175,6 +175,11 @@ def _metrics(a: Activity, g: Group, rng: np.random.Generator, gs: np.ndarray,
             v[idle_nb] = rng.integers(0, 4, int(idle_nb.sum()))
         elif name == "read_requests":
             v = np.rint(a.extra.get("reads", np.zeros((k, n_d))))
+        elif name == "batch_records":
+            # Records scored follow the billed instance-hours (m_rec per instance-hour, a few
+            # per cent of throughput noise), so cost per 1,000 records is stable. Listed last
+            # in g.metrics, so these draws never shift the other metrics' random numbers.
+            v = np.rint(a.qty * p["m_rec"] * rng.lognormal(0.0, 0.05, (k, n_d)))
         else:  # pragma: no cover
             raise ValueError(name)
         a.metrics[name] = np.where(on, v, np.nan)

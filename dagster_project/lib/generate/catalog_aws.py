@@ -164,8 +164,8 @@ def aws_groups(w: Window, scale: float, rng: np.random.Generator) -> list[Group]
     js, je = job_range(w, st, du)
     grp("aws.tsform.query-ranker", prod, ids, "search-ranking", "query-ranker", "batch_inference",
         _aws_tags(team="search-ranking", model="query-ranker", workload="batch_inference"),
-        "jobs", dict(instances=4),
-        [_sm_line("transform-ml.m5.xlarge")],
+        "jobs", dict(instances=4, m_rec=2_500_000),  # query-doc pairs re-ranked per inst-hour
+        [_sm_line("transform-ml.m5.xlarge")], ("batch_records",),
         start=js, end=je, job=(st, du))
     st, du, lab = daily_jobs(w, rng, 3.0, (3.0, 6.0), scaled_count(1, scale))
     ids = [arn_sm(prod, "processing-job", f"recsys-features-{w.date(d):%Y%m%d}-{r:02d}")
@@ -265,8 +265,10 @@ def aws_groups(w: Window, scale: float, rng: np.random.Generator) -> list[Group]
     bw_lines = [_ec2_line("c5.4xlarge", "spot"), _line("ec2-interzone")]
     grp("aws.fleet.recsys-batch", prod, bw_ids, "recommendations", "recsys-two-tower",
         "batch_inference", bw_tags, "fleet",
-        dict(frac=0.55, growth=0.045, season="q4", hours=(5.0, 1.5), m_cpu=(55, 90)),
-        bw_lines, ("cpu_utilization_pct",), names=[f"recsys-batch-{i:03d}" for i in range(n_bw)])
+        dict(frac=0.55, growth=0.045, season="q4", hours=(5.0, 1.5), m_cpu=(55, 90),
+             m_rec=30_000_000),  # user-item candidates scored per instance-hour
+        bw_lines, ("cpu_utilization_pct", "batch_records"),
+        names=[f"recsys-batch-{i:03d}" for i in range(n_bw)])
     _add_ebs(grp, "aws.ebs.recsys-batch", g[-1], 50)
 
     # --- orphaned EBS volumes (unattached, no owner tag)

@@ -122,11 +122,11 @@ def gcp_groups(w: Window, scale: float, rng: np.random.Generator) -> list[Group]
     grp("gcp.vertex.churn-batch", rx, ids, [f"churn-batch-{w.date(d):%Y%m%d}" for d, _ in lab],
         "recommendations", "churn-predictor", "batch_inference",
         {"team": "recommendations", "model": "churn-predictor", "workload": "batch_inference"},
-        "jobs", dict(instances=3),
+        "jobs", dict(instances=3, m_rec=3_000_000),  # customers scored per instance-hour
         [_gl("Batch Prediction: N1 Predefined Instance Core running in Americas",
              per=8, credit="promo"),
          _gl("Batch Prediction: N1 Predefined Instance Ram running in Americas",
-             per=30, credit="promo")],
+             per=30, credit="promo")], ("batch_records",),
         start=js, end=je, job=(st, du))
     # --- Workbench instances
     wb = ("active_minutes", "gpu_utilization_pct", "cpu_utilization_pct")

@@ -33,6 +33,7 @@ METRIC_UNITS = {
     "invocations": ("Count", 0),
     "active_minutes": ("Minutes", 0),
     "read_requests": ("Count", 0),
+    "batch_records": ("Count", 0),
 }
 PROVIDERS = ("aws", "gcp", "azure")
 

@@ -12,7 +12,9 @@ from ..ingest.errors import BadInputError
 # Source formats this package reads (Detection.source_format values in ingest).
 CLOUDWATCH = "cloudwatch_json"
 PROMETHEUS = "prometheus_json"
-METRIC_FORMATS = (CLOUDWATCH, PROMETHEUS)
+GCP_MONITORING = "gcp_monitoring_json"
+AZURE_MONITOR = "azure_monitor_json"
+METRIC_FORMATS = (CLOUDWATCH, PROMETHEUS, GCP_MONITORING, AZURE_MONITOR)
 
 
 @dataclass(frozen=True)
@@ -37,13 +39,31 @@ def sniff_format(head: bytes) -> str | None:
         return CLOUDWATCH
     if b'"resultType"' in head and b'"status"' in head:
         return PROMETHEUS
+    if b'"timeSeries"' in head or _empty_page(text):  # Cloud Monitoring (Azure: "timeseries")
+        return GCP_MONITORING
+    if b'"value"' in head and (b'"timeseries"' in head or b'"timespan"' in head):
+        return AZURE_MONITOR
     return None
 
 
+def _empty_page(text: bytes) -> bool:
+    """A Cloud Monitoring page without series ({"unit": "1"}, or only a nextPageToken): the
+    API leaves the empty timeSeries array out. A bare {} stays unrecognised (ambiguous)."""
+    if len(text) > 4096:
+        return False
+    try:
+        doc = json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(doc, dict) and bool(doc) and set(doc) <= {
+        "unit", "nextPageToken", "executionErrors"}
+
+
 def read_metrics(path: str | Path, fmt: str | None = None) -> list[MetricRow]:
-    """Read a metrics file (CloudWatch GetMetricData or Prometheus query_range JSON) into
-    daily rows. Raises BadInputError naming the file and what is wrong."""
-    from . import cloudwatch, prometheus
+    """Read a metrics file (CloudWatch GetMetricData, Prometheus query_range, Cloud Monitoring
+    timeSeries.list or Azure Monitor metrics JSON) into daily rows. Raises BadInputError
+    naming the file and what is wrong."""
+    from . import azure_monitor, cloudwatch, gcp_monitoring, prometheus
 
     path = Path(path)
     raw = path.read_bytes()
@@ -51,13 +71,19 @@ def read_metrics(path: str | Path, fmt: str | None = None) -> list[MetricRow]:
         raw = gzip.decompress(raw)
     fmt = fmt or sniff_format(raw[:1 << 16])
     if fmt not in METRIC_FORMATS:
-        raise BadInputError(path, "is not a CloudWatch GetMetricData or Prometheus query_range "
+        raise BadInputError(path, "is not a CloudWatch GetMetricData, Prometheus query_range, "
+                                  "Cloud Monitoring timeSeries.list or Azure Monitor metrics "
                                   "JSON response.")
     try:
         doc = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadInputError(path, f"is not valid JSON ({exc}); a {fmt} metrics file must be "
                                   "one JSON document.") from None
-    if fmt == CLOUDWATCH:
-        return cloudwatch.parse(path, doc)
-    return prometheus.parse(path, doc)
+    parser = {CLOUDWATCH: cloudwatch, PROMETHEUS: prometheus, GCP_MONITORING: gcp_monitoring,
+              AZURE_MONITOR: azure_monitor}[fmt]
+    rows = parser.parse(path, doc)
+    if not rows:  # said here, not as ingest's "header but no data rows", which fits CSV only
+        raise BadInputError(path, f"is a metrics response ({fmt}) with no data points (no "
+                                  "series, or only points without a value): nothing to load. "
+                                  "Query a period with data, or leave the file out.")
+    return rows
