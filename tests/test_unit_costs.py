@@ -14,8 +14,7 @@ import pytest
 
 from tests.conftest import run_dbt
 
-# The models this file builds on a copy of the small demo (fct_unit_costs reads U1's MLflow
-# models, whose raw tables the copy gets empty).
+# The models rebuilt on a changed copy of the small demo (its upstream is already built).
 UNIT_MODELS = ["instance_types", "int_compute_hours_classified", "fct_instance_prices",
                "stg_mlflow__runs", "int_training_cost_matches", "fct_training_run_costs",
                "int_inference_units_joined", "fct_unit_costs"]
@@ -25,13 +24,10 @@ RATIO_TOLERANCE = Decimal("1e-9")
 
 
 def _copy_and_build(demo: Path, dest: Path, prepare=None) -> Path:
-    from dagster_project.lib.mlflow_runs.land import ensure_tables
-
     dest.mkdir(parents=True, exist_ok=True)
     wh = dest / "wh.duckdb"
     shutil.copy(demo / "wh.duckdb", wh)
     with duckdb.connect(str(wh)) as con:
-        ensure_tables(con)
         if prepare:
             prepare(con)
     res = run_dbt(wh, dest / "target", ["build", "--select", *UNIT_MODELS],
@@ -41,33 +37,34 @@ def _copy_and_build(demo: Path, dest: Path, prepare=None) -> Path:
 
 
 @pytest.fixture(scope="module")
-def unit_wh(demo, tmp_path_factory) -> Path:
-    return _copy_and_build(demo, tmp_path_factory.mktemp("unit-costs"))
+def unit_wh(demo) -> Path:
+    """The small demo's warehouse (its dbt build includes +fct_unit_costs)."""
+    return demo / "wh.duckdb"
 
 
 @pytest.fixture(scope="module")
-def con(unit_wh):
-    c = duckdb.connect(str(unit_wh), read_only=True)
-    yield c
-    c.close()
+def con(demo_con):
+    return demo_con
 
 
-def _realtime_invocations(con, month, team, model) -> tuple[Decimal, Decimal, list[str]]:
-    """The model's realtime_inference cost (fct_costs_monthly, as `mlcost export costs`) and
-    the invocations of its endpoints from raw.utilization_metrics (latest load wins)."""
+def _requests(con, month, team, model, workload="realtime_inference",
+              metric="invocations") -> tuple[Decimal, Decimal, list[str]]:
+    """The model's workload cost (fct_costs_monthly, as `mlcost export costs`) and the
+    requests (or records) of its serving resources from raw.utilization_metrics (latest load
+    of a day wins)."""
     (cost,) = con.execute(
         "select sum(effective_cost) from marts.fct_costs_monthly where billing_month = ? "
-        "and team = ? and ml_model = ? and workload = 'realtime_inference'",
-        [month, team, model]).fetchone()
+        "and team = ? and ml_model = ? and workload = ?", [month, team, model, workload]
+    ).fetchone()
     resources = [r for (r,) in con.execute(
         "select distinct resource_id from marts.fct_cost_allocations where billing_month = ? "
-        "and team = ? and ml_model = ? and workload = 'realtime_inference' "
+        "and team = ? and ml_model = ? and workload = ? "
         "and resource_id is not null and charge_category = 'Usage' "
-        "and lower(pricing_unit) like '%hour%'", [month, team, model]).fetchall()]
+        "and lower(pricing_unit) like '%hour%'", [month, team, model, workload]).fetchall()]
     rows = con.execute(
         "select metric_date, resource_id, value, _loaded_at from raw.utilization_metrics "
-        "where metric_name = 'invocations' and resource_id in (select unnest(?))",
-        [resources]).fetchall()
+        "where metric_name = ? and resource_id in (select unnest(?))",
+        [metric, resources]).fetchall()
     latest: dict = {}
     for day, rid, value, loaded in rows:
         if str(day)[:7] == str(month)[:7] and ((day, rid) not in latest
@@ -84,22 +81,25 @@ def _unit_row(con, month, team, model, workload, unit, detail=""):
         [month, team, model, workload, unit, detail]).fetchone()
 
 
-def test_cost_per_1k_realtime_inferences_matches_costs_and_raw_invocations(con):
+@pytest.mark.parametrize(("workload", "metric", "at_least"), [
+    ("realtime_inference", "invocations", 12),  # doc-embedder, query-ranker, fraud-scorer
+    ("batch_inference", "batch_records", 8),  # query-ranker, recsys-two-tower
+])
+def test_cost_per_1k_inferences_matches_costs_and_raw_metrics(con, workload, metric, at_least):
     available = con.execute(
         "select month, team, ml_model from marts.fct_unit_costs where unit = '1k_inferences' "
-        "and workload = 'realtime_inference' and is_available and cost > 0 order by all"
-    ).fetchall()
-    assert len(available) >= 6, available  # doc-embedder, query-ranker, fraud-scorer x months
+        "and workload = ? and is_available and cost > 0 order by all", [workload]).fetchall()
+    assert len(available) >= at_least, available
     for month, team, model in available:
-        cost, invocations, _ = _realtime_invocations(con, month, team, model)
+        cost, requests, _ = _requests(con, month, team, model, workload, metric)
         units, mart_cost, per_unit, _, reason, *_ = _unit_row(
-            con, month, team, model, "realtime_inference", "1k_inferences")
+            con, month, team, model, workload, "1k_inferences")
         assert reason is None
         assert mart_cost == cost
-        assert units == invocations / 1000  # exact: thousands of requests
+        assert units == requests / 1000  # exact: thousands of requests
         with localcontext() as ctx:
             ctx.prec = 50
-            expected = cost / invocations * 1000
+            expected = cost / requests * 1000
         assert abs(per_unit - expected) <= RATIO_TOLERANCE, (model, month, per_unit, expected)
 
 
@@ -121,7 +121,7 @@ def test_deleting_an_endpoints_metrics_makes_its_unit_cost_unavailable(demo, con
         "select month, team, ml_model from marts.fct_unit_costs where unit = '1k_inferences' "
         "and workload = 'realtime_inference' and is_available and ml_model = 'doc-embedder' "
         "order by month desc limit 1").fetchone()
-    cost, _, resources = _realtime_invocations(con, month, team, model)
+    cost, _, resources = _requests(con, month, team, model)
     assert len(resources) == 1
     endpoint = resources[0]
 
@@ -217,9 +217,29 @@ def test_tb_month_converts_the_billed_capacity_exactly(con):
             assert not available and "no stored capacity" in reason
 
 
-def test_training_runs_unavailable_until_mlflow_is_loaded(con):
-    rows = con.execute("select distinct is_available, unavailable_reason, cost_per_unit "
-                       "from marts.fct_unit_costs where unit = 'training_run'").fetchall()
+def test_cost_per_training_run_is_matched_run_cost_over_runs(con):
+    runs = con.execute(
+        "select billing_month, team, ml_model, count(*), sum(cost) "
+        "from marts.fct_training_run_costs where match_method <> 'unmatched' "
+        "group by all").fetchall()
+    assert len(runs) >= 12
+    for month, team, model, n, cost in runs:
+        units, mart_cost, per_unit, available, reason, cost_source, _ = _unit_row(
+            con, month, team, model, "training", "training_run")
+        assert available and reason is None and units == n and mart_cost == cost
+        assert cost_source.startswith("marts.fct_training_run_costs")
+        assert abs(per_unit - cost / n) <= RATIO_TOLERANCE
+
+
+def test_training_runs_unavailable_when_no_mlflow_store_was_loaded(demo, tmp_path):
+    def forget_mlflow(c):
+        c.execute("delete from raw.mlflow_runs")
+        c.execute("delete from meta.mlflow_sync_status")
+
+    wh = _copy_and_build(demo, tmp_path, prepare=forget_mlflow)
+    with duckdb.connect(str(wh), read_only=True) as c2:
+        rows = c2.execute("select distinct is_available, unavailable_reason, cost_per_unit "
+                          "from marts.fct_unit_costs where unit = 'training_run'").fetchall()
     assert rows == [(False, "no MLflow tracking store has been loaded (MLCOST_MLFLOW_URI / "
                             "mlflow_uri), so there are no runs to divide by", None)]
 

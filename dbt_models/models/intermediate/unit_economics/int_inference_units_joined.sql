@@ -26,6 +26,8 @@ serving as (
         workload in ('realtime_inference', 'batch_inference')
         and resource_id is not null
         and charge_category = 'Usage'
+        -- An unused reservation's hours are a commitment, not a server.
+        and coalesce(commitment_discount_status, '') <> 'Unused'
         and lower(pricing_unit) like '%hour%'
     group by billing_month, provider, resource_id, team, ml_model, workload
 ),
