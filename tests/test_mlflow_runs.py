@@ -81,7 +81,7 @@ def test_unmatched_runs_and_cost_are_reported(demo, demo_con):
     assert rows and all(":training-job/query-ranker-train-" in r[0] for r in rows)
     assert {r[2] for r in rows} == {"no run names this resource or carries its run id"}
     # Bad runs are kept with their issue (never dropped, never a traceback)
-    issues = {v[3] for v in mart.values() if v[3]}
+    issues = {v[2] for v in mart.values() if v[2]}
     assert any("end_time" in i and "before start_time" in i for i in issues)
     assert any("instance_count 'one node'" in i for i in issues)
 
@@ -186,6 +186,8 @@ def test_pipeline_without_uri_still_publishes_costs(demo, tmp_path, monkeypatch)
 
     wh = tmp_path / "wh.duckdb"
     shutil.copy(demo / "wh.duckdb", wh)
+    with duckdb.connect(str(wh)) as con:  # a warehouse that never saw an MLflow store
+        con.execute("delete from raw.mlflow_runs")
     monkeypatch.setenv("MLCOST_CONFIG", "")
     monkeypatch.delenv("MLCOST_MLFLOW_URI", raising=False)
     result = dg.materialize([mlflow_runs], resources={

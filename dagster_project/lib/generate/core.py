@@ -103,6 +103,7 @@ def generate(out_dir: Path, months: int = DEFAULT_MONTHS, seed: int = 42, scale:
     w = make_window(months, end_month)
     cat = build_catalog(w, seed, scale)
     mlflow_store.tag_runs_in_bill(cat.groups)  # run ids on the tagged training instances
+    store = mlflow_store.start_store(out_dir / "mlflow" / "mlflow.db")  # built alongside
     ctx = Ctx(out_dir, w, seed, cat)
     inject = Injector(w, cat.groups)  # planted anomalies and decoys (docs/anomalies.md)
     writers = {"aws": AwsWriter(ctx), "gcp": GcpWriter(ctx), "azure": AzureWriter(ctx)}
@@ -128,7 +129,7 @@ def generate(out_dir: Path, months: int = DEFAULT_MONTHS, seed: int = 42, scale:
         ctx.files.append(mpath)
         ctx.files.extend(split_month(mpath, m.label))  # part in real formats (docs/metrics.md)
     n_res = _write_ground_truth(ctx)
-    _write_mlflow(ctx)
+    _write_mlflow(ctx, store)
     inject.write_truth(ctx)
     _write_budgets(ctx)
     write_scenarios_file(out_dir, w.months[-1].start)
@@ -223,22 +224,19 @@ def _commitment_truth(ctx: Ctx) -> list[list[str]]:
 
 
 # ------------------------------------------------------------------ MLflow
-def _write_mlflow(ctx: Ctx) -> None:
+def _write_mlflow(ctx: Ctx, store) -> None:
     """The runs' ground truth always; the store when the `mlflow` extra is installed."""
     runs = mlflow_store.plan_runs(ctx.window, ctx.catalog.groups,
                                   mlflow_store.collect(ctx.training_records))
     truth = ctx.out_dir / "ground_truth" / "training_runs.csv"
     mlflow_store.write_truth(truth, runs)
     ctx.files.append(truth)
-    try:
-        import mlflow  # noqa: F401
-    except ImportError:
+    if store is None:
         print("mlcost generate: the mlflow extra is not installed; no MLflow store written "
               "(pip install 'mlcost[mlflow]')")
         return
-    store = ctx.out_dir / "mlflow" / "mlflow.db"
-    mlflow_store.write_store(store, runs)
-    ctx.files.append(store)
+    mlflow_store.finish_store(store, runs)
+    ctx.files.append(ctx.out_dir / "mlflow" / "mlflow.db")
 
 
 # ------------------------------------------------------------------ budgets

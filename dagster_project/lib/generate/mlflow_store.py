@@ -16,8 +16,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib.util
+import json
 import logging
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -252,47 +257,82 @@ def write_truth(path: Path, runs: list[Run]) -> None:
                          f"{r.truth.quantize(Decimal(10) ** -12):f}"])
 
 
-def write_store(path: Path, runs: list[Run]) -> None:
-    """The SQLite store, built in a temporary folder (tmpfs when there is one: SQLite syncs
-    every commit of MLflow's schema migrations) and moved into place. Experiments go through
-    MLflow's store API; runs through MLflow's own ORM models in one session, with explicit
-    ids and times: the bill must carry the run ids before the store exists, and MLflowClient
-    takes ~15 ms per call (thousands of runs in the 36-month demo)."""
-    from mlflow.entities import ExperimentTag  # lazy: the extra is optional
+EXPERIMENTS = ("churn-predictor", "doc-embedder", "fraud-scorer", "query-ranker",
+               "recsys-two-tower")
+
+
+def start_store(path: Path) -> subprocess.Popen | None:
+    """Start building the store in a child process (None without the `mlflow` extra): importing
+    mlflow and running its schema migrations takes seconds, done while the billing months are
+    generated. The child creates the schema and one experiment per model through MLflow's
+    SqlAlchemyStore, then waits for the runs on stdin (finish_store)."""
+    if importlib.util.find_spec("mlflow") is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    artifacts = (path.parent / "artifacts").resolve().as_uri()
+    return subprocess.Popen(
+        [sys.executable, "-m", __name__, str(path), artifacts, *EXPERIMENTS],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_store(proc: subprocess.Popen, runs: list[Run]) -> None:
+    payload = json.dumps([dict(id=r.run_id, exp=r.experiment, name=r.name,
+                               start=_ms(r.start), end=_ms(r.end),
+                               tags={**r.tags, "mlflow.runName": r.name}, params=r.params)
+                          for r in runs])
+    out, err = proc.communicate(payload)
+    if proc.returncode != 0:
+        tail = (err or out or "").strip().splitlines()[-5:]
+        raise RuntimeError("writing the demo MLflow store failed: " + " | ".join(tail))
+
+
+def _ms(t: dt.datetime) -> int:
+    return int(t.replace(tzinfo=dt.UTC).timestamp() * 1000)
+
+
+def _build(path: Path, artifacts: str, experiments: list[str]) -> None:
+    """The child process: the store in a temporary folder (tmpfs when there is one: SQLite
+    syncs every commit of the migrations), runs inserted in one transaction through MLflow's
+    own table definitions (SqlRun, SqlTag, SqlParam) with explicit ids and times - the bill
+    carries the run ids before the store exists, and MlflowClient takes ~15 ms per call
+    (thousands of runs in the 36-month demo) - then moved into place."""
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    from mlflow.entities import ExperimentTag
     from mlflow.store.tracking.dbmodels.models import SqlParam, SqlRun, SqlTag
     from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-    for name in ("mlflow", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    path.parent.mkdir(parents=True, exist_ok=True)
     shm = Path("/dev/shm")
     tmp = Path(tempfile.mkdtemp(prefix="mlcost-mlflow-",
-                                dir=shm if shm.is_dir() and shm.stat().st_mode & 0o002 else None))
+                                dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
     try:
         db = tmp / "mlflow.db"
-        artifacts = (path.parent / "artifacts").resolve()
-        store = SqlAlchemyStore(f"sqlite:///{db}", artifacts.as_uri())
-        exp_ids = {}
-        for name in sorted({r.experiment for r in runs}):
-            exp_ids[name] = store.create_experiment(
-                name, (artifacts / name).as_uri(), [ExperimentTag("mlcost.model", name)])
-        with store.ManagedSessionMaker() as session:
-            for r in runs:
-                ms = (int(r.start.replace(tzinfo=dt.UTC).timestamp() * 1000),
-                      int(r.end.replace(tzinfo=dt.UTC).timestamp() * 1000))
-                run = SqlRun(name=r.name, run_uuid=r.run_id, experiment_id=int(exp_ids[
-                    r.experiment]), artifact_uri=(artifacts / r.experiment / r.run_id /
-                                                  "artifacts").as_uri(),
-                    source_type="JOB", source_name="", entry_point_name="", user_id="mlcost-demo",
-                    status="FINISHED", start_time=ms[0], end_time=ms[1], deleted_time=None,
-                    source_version="", lifecycle_stage="active")
-                run.tags = [SqlTag(key=k, value=v) for k, v in
-                            {**r.tags, "mlflow.runName": r.name}.items()]
-                run.params = [SqlParam(key=k, value=v) for k, v in r.params.items()]
-                session.add(run)
+        store = SqlAlchemyStore(f"sqlite:///{db}", artifacts)
+        ids = {name: int(store.create_experiment(name, f"{artifacts}/{name}",
+                                                 [ExperimentTag("mlcost.model", name)]))
+               for name in experiments}
+        runs = json.loads(sys.stdin.read())
+        run_rows, tag_rows, param_rows = [], [], []
+        for r in runs:
+            run_rows.append(dict(
+                run_uuid=r["id"], name=r["name"], source_type="JOB", source_name="",
+                entry_point_name="", user_id="mlcost-demo", status="FINISHED",
+                start_time=r["start"], end_time=r["end"], deleted_time=None,
+                source_version="", lifecycle_stage="active", experiment_id=ids[r["exp"]],
+                artifact_uri=f"{artifacts}/{r['exp']}/{r['id']}/artifacts"))
+            tag_rows += [dict(key=k, value=v, run_uuid=r["id"]) for k, v in r["tags"].items()]
+            param_rows += [dict(key=k, value=v, run_uuid=r["id"])
+                           for k, v in r["params"].items()]
+        with store.engine.begin() as conn:
+            for model, rows in ((SqlRun, run_rows), (SqlTag, tag_rows), (SqlParam, param_rows)):
+                if rows:
+                    conn.execute(model.__table__.insert(), rows)
         store.engine.dispose()
-        if path.exists():
-            path.unlink()
+        path.unlink(missing_ok=True)
         shutil.move(str(db), str(path))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    _build(Path(sys.argv[1]), sys.argv[2], sys.argv[3:])
