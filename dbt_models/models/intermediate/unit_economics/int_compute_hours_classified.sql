@@ -42,19 +42,35 @@ usage_rows as (
         and lower(a.pricing_unit) in ('hours', 'hour', 'hrs', 'gib-hours')
 ),
 
+-- The Azure VM size as the meter names it: `NC6s v3 Spot` -> `NC6s v3`, `D3 v2/DS3 v2` -> `D3 v2`.
+azure_sized as (
+    select
+        *,
+        case
+            when provider = 'azure' and usage_type = 'Virtual Machines'
+                then trim({{ regex_replace_all(
+                "trim(" ~ split_part('sku_meter', "'/'", 1) ~ ")",
+                ' ([Ss]pot|[Ll]ow [Pp]riority)$', '') }})
+        end as azure_vm_size
+    from usage_rows
+),
+
 -- One price key per row: AWS usage-type suffix, Azure meter, GCP SKU description.
 keyed as (
     select
         *,
         case
-            when provider = 'aws'
-                -- `BoxUsage:g5.2xlarge`, `USE1-Host:ml.g5.2xlarge`, `...:JupyterLab-ml.g5.xlarge`
+            -- `BoxUsage:g5.2xlarge`, `USE1-Host:ml.g5.2xlarge`, `...:JupyterLab-ml.g5.xlarge`;
+            -- EBS-optimised and RI fee hours name an instance type but are surcharges.
+            when
+                provider = 'aws'
+                and lower(usage_type) not like '%ebsoptimized%'
+                and lower(usage_type) not like '%heavyusage%'
                 then nullif({{ regex_extract(
                     'lower(usage_type)', '(ml\\.)?[a-z][a-z0-9]*\\.[a-z0-9-]+$') }}, '')
-            when provider = 'azure' and usage_type = 'Virtual Machines'
-                then trim({{ regex_replace_all(
-                    "lower(trim(" ~ split_part('sku_meter', "'/'", 1) ~ "))",
-                    ' (spot|low priority)$', '') }})
+            -- The ARM SKU form (`Standard_NC6s_v3`) keys like the meter (`nc6s v3`).
+            when provider = 'azure'
+                then lower(replace({{ regex_replace_all('azure_vm_size', '^[Ss]tandard_', '') }}, '_', ' '))
         end as price_key,
         case
             when focus_pricing_category = 'Committed' or commitment_discount_status = 'Used'
@@ -73,7 +89,7 @@ keyed as (
             when provider = 'gcp' and lower(usage_type) like '% core %' then 'core'
             when provider = 'gcp' and lower(usage_type) like '% ram %' then 'ram'
         end as gcp_component
-    from usage_rows
+    from azure_sized
 ),
 
 -- GCP GPU SKUs resolve through the longest matching seed key (`tesla a100 gpu` vs `a100 80gb gpu`).
@@ -122,7 +138,7 @@ instance_rows as (
         k.workload,
         k.billing_currency,
         case
-            when k.provider = 'azure' then coalesce(t.instance_type, k.price_key)
+            when k.provider = 'azure' then coalesce(t.instance_type, k.azure_vm_size)
             else k.price_key
         end as instance_type,
         t.gpu_type,
