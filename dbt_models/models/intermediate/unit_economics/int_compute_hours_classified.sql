@@ -1,3 +1,6 @@
+{#- A table, not a view: both unit-economics marts read it, and as a view each would re-join
+    the allocations with FOCUS. -#}
+{{ config(materialized='table') }}
 {#- Compute usage hours of the cost allocations, each resolved to an instance type (seed
     instance_types), a pricing category and GPU-hours: the one input of observed instance
     prices (fct_instance_prices) and of the gpu_hour unit cost (fct_unit_costs). Rules and the
