@@ -117,6 +117,7 @@ EXPORTS = {
     "anomalies": ("monitoring", "cost_anomalies"),
     "budgets": ("planning", "budget_burndown"),
     "training_runs": ("marts", "fct_training_run_costs"),
+    "unit_costs": ("marts", "fct_unit_costs"),
 }
 
 

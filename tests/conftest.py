@@ -126,7 +126,8 @@ def real_landing(tmp_path_factory) -> Path:
 # do not depend on today. Built once per session for the attribution and waste tests.
 DEMO = dict(months=4, seed=42, scale=0.25, end_month=__import__("datetime").date(2026, 9, 1))
 DEMO_DBT_SELECT = ["+fct_costs_monthly", "+rpt_attribution_coverage", "+fct_idle_waste",
-                   "+focus_allocated", "+fct_training_run_costs", "+rpt_unmatched_training_cost"]
+                   "+focus_allocated", "+fct_training_run_costs", "+rpt_unmatched_training_cost",
+                   "+fct_unit_costs", "+fct_instance_prices"]
 
 
 @pytest.fixture(scope="session")
