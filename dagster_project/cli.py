@@ -321,6 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("tables", help="list the published tables with row counts and meaning")
     t.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
     t.set_defaults(func=cmd_tables)
+
+    __import__("dagster_project.lib.whatif.command", fromlist=["add_parser"]).add_parser(sub)
     return p
 
 
