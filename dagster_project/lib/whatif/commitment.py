@@ -163,7 +163,8 @@ def answer(con: duckdb.DuckDBPyConnection, opts: dict) -> Answer:
     d = fraction("--discount", opts.get("discount"))
     if d is not None:
         d = positive("--discount", d)
-    term = positive("--term-months", opts.get("term_months") or DEFAULT_TERM)
+    term = opts.get("term_months")
+    term = positive("--term-months", DEFAULT_TERM if term is None else term)
     rng = month_range(con, opts.get("from"), opts.get("to"))
     require_table(con, "marts", "fct_cost_allocations", "today's commitments come from it")
     providers = [r[0] for r in con.execute(

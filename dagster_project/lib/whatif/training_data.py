@@ -82,7 +82,8 @@ def forecast_training(con: duckdb.DuckDBPyConnection, model: str):
 
 
 def answer(con: duckdb.DuckDBPyConnection, opts: dict) -> Answer:
-    factor = positive("--factor", Decimal(str(opts.get("factor") or 2)))
+    factor = opts.get("factor")
+    factor = positive("--factor", Decimal(2 if factor is None else str(factor)))
     given = opts.get("scaling_exponent")
     if given is not None:
         given = positive("--scaling-exponent", Decimal(str(given)), allow_zero=True)
