@@ -322,7 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
     t.set_defaults(func=cmd_tables)
 
-    __import__("dagster_project.lib.whatif.command", fromlist=["add_parser"]).add_parser(sub)
+    from dagster_project.lib.whatif.command import add_parser as add_whatif_parser
+    add_whatif_parser(sub)
     return p
 
 

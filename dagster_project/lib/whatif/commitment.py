@@ -19,11 +19,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import duckdb
-import numpy as np
 
 from dagster_project.exit_codes import MISSING_INPUT, ExitError
 
-from . import commitment_model as cm
 from .answer import Answer
 from .inputs import (
     HOURS_PER_MONTH,
@@ -106,6 +104,10 @@ def forecast_demand(con, provider: str, pairs: list, term: int):
             break
     else:
         return None
+    import numpy as np
+
+    from . import commitment_model as cm
+
     p = cm.probability_grid()
     months: dict = {}
     for _snap, month, point, lo80, hi80, lo95, hi95, eligible in rows:
@@ -137,6 +139,8 @@ def one_provider(con, provider: str, rng, discount_flag, term: int) -> dict:
     # effective-cost forecast -> on-demand equivalent per hour
     od_ratio = float(t["list"] / t["effective"]) if t["effective"] > 0 else 1.0
     hourly = demand * od_ratio / float(HOURS_PER_MONTH)
+    from . import commitment_model as cm
+
     best = cm.optimise(hourly, float(discount), float(HOURS_PER_MONTH), float(current_hourly))
     saving = Decimal(str(best["current_expected_cost"])) - Decimal(str(best["expected_cost"]))
     return {"provider": provider, "commitment_type": TYPES.get(provider, "commitment"),
@@ -190,6 +194,8 @@ def answer(con: duckdb.DuckDBPyConnection, opts: dict) -> Answer:
             notes.append(str(exc))
     if not results:
         raise ExitError("no provider could be answered: " + " ".join(notes), MISSING_INPUT)
+    from . import commitment_model as cm
+
     cases = []
     for r in results:
         base = r["_discount"]
