@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 import duckdb
 
 from dagster_project.exit_codes import DATA_ERROR, MISSING_INPUT, USAGE, ExitError
-from dagster_project.lib.calendar import add_months, last_closed_month, month_start, months_between
+from dagster_project.lib.calendar import add_months, month_start, months_between
 from dagster_project.lib.warehouse import table_exists
 
 DEFAULT_MONTHS = 3  # the default range: the last 3 complete months with data
@@ -109,15 +109,12 @@ def parse_month(flag: str, value: str | None) -> date | None:
 
 
 def last_complete_month(con: duckdb.DuckDBPyConnection) -> date | None:
-    """The newest month that has cost data and has ended (marts.dim_calendar's is_closed;
-    without the calendar: before the current UTC month)."""
-    if table_exists(con, "marts", "dim_calendar"):
-        ((m,),) = con.execute("select max(month) from marts.dim_calendar "
-                              "where has_cost_data and is_closed").fetchall()
-        return month_start(m) if m else None
-    require_table(con, "marts", "fct_costs_monthly", "every what-if question reads it")
-    ((m,),) = con.execute("select max(billing_month) from marts.fct_costs_monthly "
-                          "where billing_month <= ?", [last_closed_month()]).fetchall()
+    """The newest month that has cost data and has ended (marts.dim_calendar, the one owner of
+    closed months)."""
+    require_table(con, "marts", "dim_calendar", "the default --to (the last complete month) "
+                  "comes from it; or pass --to YYYY-MM")
+    ((m,),) = con.execute("select max(month) from marts.dim_calendar "
+                          "where has_cost_data and is_closed").fetchall()
     return month_start(m) if m else None
 
 
