@@ -438,3 +438,57 @@ def test_distillation_on_the_small_demo_matches_costs_monthly(capsys, demo, demo
                  "--engineering-hours", "400", "--hourly-rate", "120", "--from", "2026-07",
                  "--to", "2026-09", "--warehouse", str(demo / "wh.duckdb"))
     assert expected and Decimal(str(d["current_monthly_cost"])) == cents(expected / 3)
+
+
+# ------------------------------------------------------------------------------------- assets
+
+
+def _materialize(warehouse: Path):
+    import dagster as dg
+
+    from dagster_project.defs.resources import WarehouseResource
+    from dagster_project.defs.whatif.assets import whatif_commitment, whatif_results
+
+    return dg.materialize([whatif_results, whatif_commitment],
+                          resources={"warehouse": WarehouseResource(path=str(warehouse))})
+
+
+def test_assets_answer_the_params_file(wh, tmp_path, monkeypatch):
+    copy = tmp_path / "wh.duckdb"
+    copy.write_bytes(Path(wh).read_bytes())
+    params = tmp_path / "reviewed.yml"
+    params.write_text("questions:\n  - question: batch-vs-realtime\n    model: churn\n"
+                      "  - question: commitment\n    discount: 0.5\n")
+    monkeypatch.setenv("MLCOST_WHATIF", str(params))
+    assert _materialize(copy).success
+    with duckdb.connect(str(copy), read_only=True) as con:
+        (res,) = con.execute("select result_json from planning.whatif_results "
+                             "where status = 'ok' and question = 'batch-vs-realtime'").fetchall()
+        assert json.loads(res[0])["recommendation"] == "batch"
+        # the file's commitment options apply: demand 1.0 / h at 50 % off -> commit 0.5
+        got = con.execute("select provider, recommended_hourly_commitment "
+                          "from planning.whatif_commitment").fetchall()
+    assert [(p, round(float(c), 3)) for p, c in got] == [("aws", 0.5)]
+
+
+def test_assets_with_a_missing_named_file_write_no_answers(wh, tmp_path, monkeypatch):
+    copy = tmp_path / "wh.duckdb"
+    copy.write_bytes(Path(wh).read_bytes())
+    monkeypatch.setenv("MLCOST_WHATIF", str(tmp_path / "absent.yml"))
+    result = _materialize(copy)
+    assert result.success
+    mats = result.asset_materializations_for_node("planning__whatif_results")
+    assert "does not exist" in mats[0].metadata["file_error"].value
+    with duckdb.connect(str(copy), read_only=True) as con:
+        assert con.execute("select count(*) from planning.whatif_results").fetchone() == (0,)
+        # the commitment still runs with its defaults (observed discount 30 %)
+        assert con.execute("select count(*) from planning.whatif_commitment").fetchone() == (1,)
+
+
+def test_definitions_have_the_whatif_group():
+    from dagster_project.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert groups["planning/whatif_results"] == "whatif"
+    assert groups["planning/whatif_commitment"] == "whatif"
