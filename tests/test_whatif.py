@@ -102,6 +102,7 @@ def build(path: Path, skip=()) -> Path:
         [SEP, "aws", "ml", "embedder", "training", "USD", Decimal("960")],
         [SEP, "aws", "ml", "no-batch", "realtime_inference", "USD", Decimal("10")],
         [SEP, "aws", "ml", "gpu-only", "training", "USD", Decimal("5")],
+        [SEP, "aws", "ml", "cpu-model", "training", "USD", Decimal("6")],
     ])
     alloc = []
     for m in (JUL, AUG, SEP):  # churn's endpoint: 2 instances always on at 0.50 an hour
@@ -140,6 +141,9 @@ def build(path: Path, skip=()) -> Path:
         [SEP, "aws", "p4d.24xlarge", "A100", 8, "on_demand", "realtime_inference", 10, 400, 40,
          "USD"],  # another workload's price: training's is preferred
         [SEP, "aws", "g5.xlarge", "A10G", 1, "on_demand", "training", 10, 10, 1, "USD"],
+        [SEP, "aws", "c5.large", None, None, "on_demand", "training", 4, 2, 0.5, "USD"],
+        [date(2026, 5, 1), "aws", "c5.large", None, None, "spot", "data_processing", 10, 1,
+         0.1, "USD"],  # spot seen only before the range, and for another workload
     ])
     runs = [["r1", "e", "ml", "embedder", "aws", None, None, 10, "p4d.24xlarge", 2, 1000, "",
              "run_tag", 1, 1, 500, "USD", SEP],
@@ -148,7 +152,9 @@ def build(path: Path, skip=()) -> Path:
             ["r3", "e", "ml", "embedder", "aws", None, None, 50, "p4d.24xlarge", 2, 1000, "",
              "run_tag", 1, 1, 460, "USD", date(2026, 5, 1)],  # before the range
             ["g1", "e", "ml", "gpu-only", "aws", None, None, 5, "g5.xlarge", 1, 10, "",
-             "run_tag", 1, 1, 5, "USD", SEP]]
+             "run_tag", 1, 1, 5, "USD", SEP],
+            ["c1", "e", "ml", "cpu-model", "aws", None, None, 6, "c5.large", 1, 10, "",
+             "run_tag", 1, 1, 3, "USD", SEP]]
     # recsys: cost = 3 x rows^0.8 exactly -> the fitted exponent is 0.8
     for i, rows in enumerate((1000, 2000, 4000, 8000, 16000, 32000)):
         runs.append([f"s{i}", "e", "recs", "recsys", "aws", None, None, 1, "m5.xlarge", 1, rows,
@@ -308,6 +314,16 @@ def test_spot_exact(capsys, wh):
     assert Decimal(str(d["spot_expected_monthly_cost"])) == cents(hours * factor * 12)
     assert Decimal(str(d["expected_time_factor"])) == q4(factor)
     assert Decimal(str(d["spot_expected_run_hours"])) == cents(Decimal("7.5") * factor)
+
+
+def test_spot_price_outside_the_range_is_used_and_said(capsys, wh):
+    d = run_json(capsys, "spot", "--model", "cpu-model", "--warehouse", str(wh))
+    (line,) = d["inputs"]["instance_types"]
+    assert line["price_basis"] == "on-demand: range, training; spot: all months, all workloads"
+    factor = Decimal("1.05") / (1 - Decimal("0.05") * Decimal("0.5"))  # the defaults
+    assert Decimal(str(d["on_demand_monthly_cost"])) == cents(Decimal(6) / 3 * Decimal("0.5"))
+    assert Decimal(str(d["spot_expected_monthly_cost"])) == cents(
+        Decimal(6) / 3 * factor * Decimal("0.1"))
 
 
 def test_spot_without_spot_price_is_a_data_error(capsys, wh):

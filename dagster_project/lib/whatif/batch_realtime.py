@@ -136,7 +136,7 @@ def answer(con: duckdb.DuckDBPyConnection, opts: dict) -> Answer:
     be = break_even(per_request)
     rec, why = verdict(current, be)
     cases = []
-    for label, k in (("x0.5", Decimal("0.5")), ("as observed", Decimal(1)),
+    for label, k in (("x0.5", Decimal("0.5")), ("as used", Decimal(1)),
                      ("x1.5", Decimal("1.5"))):
         b = break_even(per_request * k)
         cases.append({"batch_cost_per_1k": label, "value": money(per_1k * k),
@@ -165,6 +165,6 @@ def answer(con: duckdb.DuckDBPyConnection, opts: dict) -> Answer:
                  "batch cost per request = batch_inference cost / (1k_inferences units x 1000)",
                  "break_even_requests_per_month = endpoint_monthly_cost / batch cost per request",
                  "recommendation = batch when current_requests_per_month < break-even"],
-        sensitivity={"assumption": "batch cost per 1,000 requests (x0.5, observed, x1.5)",
+        sensitivity={"assumption": "batch cost per 1,000 requests (x0.5, as used, x1.5)",
                      "cases": cases},
         notes=notes)

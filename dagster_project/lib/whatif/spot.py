@@ -67,21 +67,24 @@ def run_hours(con, model: str, rng) -> dict[tuple[str, str], tuple[Decimal, int,
     return {(p, t): (Decimal(h), n, Decimal(w)) for p, t, h, n, w in rows}
 
 
-def prices(con, instance_type: str, rng) -> dict[tuple[str, str], tuple[Decimal, str]]:
-    """(provider, pricing_category) -> (hourly price, currency) of an instance type over the
-    range: from its training rows when there are any, else from every workload's rows."""
+def prices(con, instance_type: str, rng) -> dict[tuple[str, str], tuple[Decimal, str, str]]:
+    """(provider, pricing_category) -> (hourly price, currency, basis) of an instance type:
+    over the range, from its training rows when there are any, else every workload's; a price
+    never observed in the range is taken from all months of data (the basis says which)."""
     out: dict = {}
-    for training_only in (True, False):
+    for in_range, training_only in ((True, True), (True, False), (False, True), (False, False)):
         for prov, cat, cur, cost, hours in con.execute(
                 """select provider, pricing_category, billing_currency, sum(cost),
                           sum(usage_hours)
                    from marts.fct_instance_prices
-                   where instance_type = ? and billing_month >= ? and billing_month < ?
-                     and pricing_category in ('on_demand', 'spot') and usage_hours > 0
-                     and (not ? or workload = 'training')
-                   group by all""", [instance_type, rng.first, rng.end, training_only]
-        ).fetchall():
-            out.setdefault((prov, cat), (Decimal(cost) / Decimal(hours), cur))
+                   where instance_type = ? and pricing_category in ('on_demand', 'spot')
+                     and usage_hours > 0 and (not ? or workload = 'training')
+                     and (not ? or (billing_month >= ? and billing_month < ?))
+                   group by all""",
+                [instance_type, training_only, in_range, rng.first, rng.end]).fetchall():
+            basis = (f"{'range' if in_range else 'all months'}, "
+                     f"{'training' if training_only else 'all workloads'}")
+            out.setdefault((prov, cat), (Decimal(cost) / Decimal(hours), cur, basis))
     return out
 
 
@@ -113,11 +116,13 @@ def answer(con: duckdb.DuckDBPyConnection, opts: dict) -> Answer:
     for (prov, itype), used in sorted(usage.items(), key=lambda kv: str(kv[0])):
         found = prices(con, itype, rng)
         provs = [prov] if prov else sorted({k[0] for k in found})
+        if not provs:
+            notes.append(f"{itype}: no observed price in marts.fct_instance_prices")
         for pv in provs:
             od, sp = found.get((pv, "on_demand")), found.get((pv, "spot"))
             if od is None or sp is None:
                 notes.append(f"{pv or '?'} {itype}: no observed "
-                             f"{'on-demand' if od is None else 'spot'} price in the range")
+                             f"{'on-demand' if od is None else 'spot'} price in any month")
                 continue
             if used is not None:
                 hours, n_runs, wall = used[0] / rng.months, used[1], used[2] / used[1]
@@ -128,6 +133,7 @@ def answer(con: duckdb.DuckDBPyConnection, opts: dict) -> Answer:
             lines.append({"provider": pv, "instance_type": itype, "hours_basis": basis,
                           "instance_hours_per_month": ratio(hours, 2),
                           "on_demand_hourly": ratio(od[0], 6), "spot_hourly": ratio(sp[0], 6),
+                          "price_basis": f"on-demand: {od[2]}; spot: {sp[2]}",
                           "_h": hours, "_od": od[0], "_sp": sp[0], "_wall": wall,
                           "runs": n_runs})
     if not lines:
@@ -156,6 +162,7 @@ def answer(con: duckdb.DuckDBPyConnection, opts: dict) -> Answer:
         inputs={"instance_types": [{k: v for k, v in ln.items() if not k.startswith("_")}
                                    for ln in lines],
                 "training_cost_in_range": money(total),
+                "training_cost_per_month": money(monthly_cost),
                 "source": "marts.fct_instance_prices (observed hourly prices), "
                           "marts.fct_training_run_costs (instance-hours)"},
         assumptions={"interruption_rate": p, "checkpoint_overhead": o, "lost_work_hours": lost},
