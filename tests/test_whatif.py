@@ -508,3 +508,22 @@ def test_definitions_have_the_whatif_group():
     groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()}
     assert groups["planning/whatif_results"] == "whatif"
     assert groups["planning/whatif_commitment"] == "whatif"
+
+
+def test_assets_default_range_ends_at_the_forecast_as_of_month(wh, tmp_path):
+    from dagster_project.lib.whatif.params_file import parse_entry
+    from dagster_project.lib.whatif.store import refresh_results
+
+    copy = tmp_path / "wh.duckdb"
+    copy.write_bytes(Path(wh).read_bytes())
+    entry = parse_entry(1, {"question": "distillation", "model": "query-ranker",
+                            "throughput-gain": 2, "engineering-hours": 1, "hourly-rate": 1})
+    with duckdb.connect(str(copy)) as con:
+        con.execute("create table forecast.forecast_snapshots (snapshot_id VARCHAR, "
+                    "as_of_month DATE); insert into forecast.forecast_snapshots "
+                    "values ('new', DATE '2026-08-01')")
+        refresh_results(con, [entry])
+        (res,) = con.execute("select result_json from planning.whatif_results").fetchone()
+    d = json.loads(res)
+    assert (d["from_month"], d["to_month"]) == ("2026-06", "2026-08")
+    assert Decimal(str(d["current_monthly_cost"])) == cents((9999 + 1000 + 700 + 500) / Decimal(3))

@@ -15,7 +15,7 @@ import duckdb
 
 from dagster_project.exit_codes import ExitError
 from dagster_project.lib.calendar import utcnow
-from dagster_project.lib.warehouse import transaction
+from dagster_project.lib.warehouse import table_exists, transaction
 
 from . import QUESTIONS, commitment
 from .params_file import Entry
@@ -49,6 +49,23 @@ def _json(value) -> str:
     return json.dumps(value, default=str, sort_keys=False)
 
 
+def forecast_as_of(con: duckdb.DuckDBPyConnection) -> str | None:
+    """YYYY-MM of the latest forecast snapshot's as-of month (the last closed month with
+    actuals): the assets' default --to. They run right after the forecast, possibly before
+    marts.dim_calendar (the CLI's default) is built or rebuilt."""
+    if not table_exists(con, "forecast", "forecast_snapshots"):
+        return None
+    ((m,),) = con.execute("select max(as_of_month) from forecast.forecast_snapshots").fetchall()
+    return f"{m:%Y-%m}" if m else None
+
+
+def with_default_range(con: duckdb.DuckDBPyConnection, options: dict) -> dict:
+    opts = dict(options)
+    if opts.get("to") is None and opts.get("from") is None:
+        opts["to"] = forecast_as_of(con)
+    return opts
+
+
 def refresh_results(con: duckdb.DuckDBPyConnection, entries: list[Entry]) -> Refresh:
     """Answer every entry; a bad entry (invalid options, missing data) gets an error row and
     the others are still answered."""
@@ -57,7 +74,8 @@ def refresh_results(con: duckdb.DuckDBPyConnection, entries: list[Entry]) -> Ref
         result, error = None, e.error
         if e.options is not None:
             try:
-                result = QUESTIONS[e.question].answer(con, e.options).to_json()
+                opts = with_default_range(con, e.options)
+                result = QUESTIONS[e.question].answer(con, opts).to_json()
             except ExitError as exc:
                 error = f"entry {e.index} ({e.question}): {exc}"
         if error:
@@ -88,7 +106,7 @@ def refresh_commitment(con: duckdb.DuckDBPyConnection, options: dict | None) -> 
     """Recompute planning.whatif_commitment for every provider (options: the first commitment
     entry of whatif.yml, else the defaults). Without the inputs the table is emptied and the
     reason returned."""
-    opts = dict(options or {})
+    opts = with_default_range(con, options or {})
     opts.pop("provider", None)  # the table holds every provider
     out, rows, now = Refresh(), [], utcnow()
     try:
