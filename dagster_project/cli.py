@@ -328,9 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("tables", help="list the published tables with row counts and meaning")
     t.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
     t.set_defaults(func=cmd_tables)
+
     from dagster_project.lib.mlflow_runs import sync as mlflow_sync
+    from dagster_project.lib.whatif.command import add_parser as add_whatif_parser
 
     mlflow_sync.add_parser(sub)
+    add_whatif_parser(sub)
     return p
 
 

@@ -1,0 +1,1 @@
+"""What-if calculators as Dagster assets (docs/whatif.md)."""
