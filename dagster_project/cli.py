@@ -116,6 +116,7 @@ EXPORTS = {
     "variance": ("variance", "quarterly_variance"),
     "anomalies": ("monitoring", "cost_anomalies"),
     "budgets": ("planning", "budget_burndown"),
+    "recommendations": ("marts", "fct_recommendations"),
 }
 
 

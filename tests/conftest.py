@@ -83,7 +83,7 @@ SHARED_FIXTURE_GROUPS = {
     "tests.test_forecast_cli": "pinned_demo", "tests.test_forecast_engine": "pinned_demo",
     "tests.test_attribution": "small_demo", "tests.test_waste": "small_demo",
     "tests.test_orchestration": "small_demo", "tests.test_waste_truth": "small_demo",
-    "tests.test_focus_allocated": "small_demo",
+    "tests.test_focus_allocated": "small_demo", "tests.test_recommendations": "small_demo",
 }
 
 
@@ -116,7 +116,8 @@ def real_landing(tmp_path_factory) -> Path:
 # do not depend on today. Built once per session for the attribution and waste tests.
 DEMO = dict(months=4, seed=42, scale=0.25, end_month=__import__("datetime").date(2026, 9, 1))
 DEMO_DBT_SELECT = ["+fct_costs_monthly", "+rpt_attribution_coverage", "+fct_idle_waste",
-                   "+focus_allocated"]
+                   "+focus_allocated", "+fct_recommendations",
+                   "+rpt_recommendation_action_problems"]
 
 
 @pytest.fixture(scope="session")

@@ -45,7 +45,7 @@ windows as (
     select
         e.provider,
         e.data_end,
-        {{ date_minus_days('e.data_end', 'cast(p.window_days as integer) - 1') }} as window_start
+        {{ date_minus_days('e.data_end', '(cast(p.window_days as integer) - 1)') }} as window_start
     from data_ends as e
     cross join params as p
 ),
