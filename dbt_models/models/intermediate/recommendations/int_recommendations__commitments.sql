@@ -3,6 +3,7 @@
     commitment differs from the current one. No double counting: the saving is the
     calculator's expected_monthly_saving less what the provider's unused-commitment findings
     (fct_idle_waste) already count, never below 0. No rows while the table does not exist. -#}
+-- depends_on: {{ ref('fct_idle_waste') }}
 {%- set declared = source('planning', 'whatif_commitment') %}
 {%- set whatif = optional_relation(declared.schema, declared.identifier) %}
 {%- if whatif is none %}

@@ -6,6 +6,8 @@
     Over quota: raise the quota or cap the usage; below gpu_quota_release_below_share of it:
     release the unused part. A quota costs nothing by itself, so the saving is 0. Read only when
     the unit-cost mart exists; teams without a quota row get no row. -#}
+-- depends_on: {{ ref('recommendation_parameters') }}
+-- depends_on: {{ ref('gpu_quotas') }}
 {%- set unit_costs = optional_relation('marts', 'fct_unit_costs') %}
 {%- if unit_costs is none %}
 {{ no_recommendations() }}
@@ -40,7 +42,7 @@ monthly as (
         g.team,
         g.gpu_type,
         g.month,
-        g.gpu_hours / (24 * {{ days_between(add_months('g.month', 1), 'g.month') }}) as mean_gpus
+        g.gpu_hours / (24 * ({{ days_between('cast(' ~ add_months('g.month', 1) ~ ' as date)', 'g.month') }})) as mean_gpus
     from gpu_hours as g
     cross join last_month as l
     cross join params as p

@@ -3,7 +3,7 @@
     the complete months before the month of the done date minus the same average over the
     complete months after it, each window at most realised_window_months months, within the
     provider's data (a month counts when the data covers its last day). The month of the date
-    itself is in neither window. Only resource-scoped recommendations are measured: a quota,
+    itself is in neither window. Rounded to the cent. Only resource-scoped recommendations are measured: a quota,
     an instance type or a provider commitment is not one resource's cost. -#}
 with status as (
     select * from {{ ref('int_recommendations__status') }}
@@ -114,7 +114,10 @@ final as (
         d.recommendation_id,
         case
             when b.months > 0 and a.months > 0
-                then cast(b.cost / b.months - a.cost / a.months as {{ money_type() }})
+                -- Rounded to the cent (DuckDB divides decimals in floating point).
+                then cast(round(
+                    {{ money_mul('b.cost', to_decimal('1.0 / b.months', 38, 12)) }}
+                    - {{ money_mul('a.cost', to_decimal('1.0 / a.months', 38, 12)) }}, 2) as {{ money_type() }})
         end as realised_monthly_saving,
         case
             when d.scope <> 'resource'

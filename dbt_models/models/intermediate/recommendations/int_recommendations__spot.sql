@@ -4,6 +4,7 @@
     spot_window_months months. Saving: the on-demand training cost per month x (1 - spot hourly
     price / on-demand hourly price); only where both prices were observed and spot is cheaper.
     Read only when the prices mart exists (it is built by the unit-cost models). -#}
+-- depends_on: {{ ref('recommendation_parameters') }}
 {%- set prices = optional_relation('marts', 'fct_instance_prices') %}
 {%- if prices is none %}
 {{ no_recommendations() }}
