@@ -141,13 +141,14 @@ def changed(demo, tmp_path_factory):
         before = rows(con, "select * from marts.fct_recommendations")
     shutdown = next(r for r in before if r["recommendation_type"] == "auto_shutdown")
     done = next(r for r in before if r["status"] == "done")
+    canary = next(r for r in before if r["status"] == "accepted")
     actions = tmp / "landing" / "actions-2" / "recommendation_actions.csv"
     actions.parent.mkdir(parents=True)
     actions.write_text(
         "recommendation_id,status,date,note,reviewer\n"
         f"{done['recommendation_id']},done,2026-08-08,,\n"
         f"{done['recommendation_id']},finished,2026-08-09,,\n"
-        f"{shutdown['recommendation_id']},accepted,08/32/2026,,\n"
+        f"{canary['recommendation_id']},accepted,08/32/2026,,\n"
         "0123456789abcdef0123456789abcdef,done,2026-08-01,,\n", encoding="utf-8")
     with connection(wh) as con:
         ingest_paths(con, [actions])
@@ -158,7 +159,8 @@ def changed(demo, tmp_path_factory):
                    period_end as period_start, period_end, 1 as idle_days,
                    team, owner, 'stop_and_enable_auto_shutdown' as action,
                    cast(0 as decimal(38, 24)) as estimated_monthly_saving, 'x' as saving_basis,
-                   'x' as recommended_action, 'low' as severity, ml_model, 'none' as workload,
+                   'x' as recommended_action, 'x' as evidence, 'low' as severity, ml_model,
+                   'none' as workload,
                    resource_id as resource_name, source_month as billing_month,
                    billing_currency, cast(0 as decimal(38, 24)) as wasted_cost,
                    true as is_saving_available_now

@@ -273,9 +273,9 @@ BUDGETS = FamilySpec(
     money_columns=("budget_amount",), is_billing=False,
 )
 
-# The reviewed recommendation actions (docs/recommendations.md): one snapshot, the latest file
-# replaces the earlier ones (one constant slice). Row values (status, date, id) are judged in
-# dbt, row by row, so one bad row never refuses the file's good rows.
+# The reviewed recommendation actions (docs/recommendations.md): one list, the latest loaded
+# file replaces the earlier ones (stg_mlcost__recommendation_actions). Row values (status, date,
+# id) are judged in dbt, row by row, so one bad row never refuses the file's good rows.
 RECOMMENDATION_ACTIONS = FamilySpec(
     name="recommendation_actions", raw_table="recommendation_actions",
     known_columns=("recommendation_id", "status", "date", "note", "reviewer"),

@@ -1,22 +1,25 @@
 {#- One row per line of the current reviewed actions file (docs/recommendations.md), renamed
-    and typed. The latest landed file replaces the earlier ones (ingest keeps one slice for the
-    family); its lines are judged, one by one, in int_recommendation_actions_checked. -#}
+    and typed. The latest loaded file replaces the earlier ones; its lines are judged, one by
+    one, in int_recommendation_actions_checked. -#}
 with source as (
     select * from {{ source('raw', 'recommendation_actions') }}
 ),
 
 current_files as (
-    select distinct
-        d.file_id,
-        l.path
-    from {{ source('meta', 'deliveries') }} as d
-    inner join {{ source('meta', 'load_ledger') }} as l
-        on
-            d.file_id = l.file_id
-            and l.status = 'loaded'
-    where
-        d.provider = 'actions'
-        and d.is_current
+    -- The reviewed file is one list: the latest loaded file replaces the earlier ones (edit
+    -- it in place or land a new one). Ingest supersedes billing slices only.
+    select
+        file_id,
+        path
+    from (
+        select
+            file_id,
+            path,
+            row_number() over (order by loaded_at desc, file_id desc) as file_rank
+        from {{ source('meta', 'load_ledger') }}
+        where family = 'recommendation_actions' and status = 'loaded'
+    ) as ranked
+    where file_rank = 1
 ),
 
 renamed as (
