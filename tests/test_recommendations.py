@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 import shutil
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -33,7 +32,7 @@ def rec_id(kind: str, provider: str, key: str) -> str:
 def rows(con, sql: str, params=None) -> list[dict]:
     cur = con.execute(sql, params or [])
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 # ------------------------------------------------------------------ the demo as built
@@ -41,9 +40,9 @@ def rows(con, sql: str, params=None) -> list[dict]:
 def test_idle_waste_savings_equal_fct_idle_waste(demo_con):
     """Idle-waste rows carry fct_idle_waste's own figures: per resource and waste type the
     saving of its latest finding, and in total the same sum (earlier findings save 0)."""
-    recs = {(r["provider"], r["resource_id"], r["recommendation_type"]): r for r in rows(
-        demo_con, "select * from marts.fct_recommendations where recommendation_type in "
-        f"({', '.join('?' * len(IDLE_TYPES))})", list(IDLE_TYPES))}
+    recs = {(r["provider"], r["resource_id"], r["recommendation_type"]): r
+            for r in rows(demo_con, "select * from marts.fct_recommendations")
+            if r["recommendation_type"] in IDLE_TYPES}
     latest = rows(demo_con, """
         select provider, resource_id, waste_type, estimated_monthly_saving, owner, team
         from marts.fct_idle_waste
@@ -61,7 +60,9 @@ def test_idle_waste_savings_equal_fct_idle_waste(demo_con):
 
 def test_ids_are_the_documented_hash(demo_con):
     for r in rows(demo_con, "select * from marts.fct_recommendations"):
-        key = r["resource_id"] if r["scope"] != "team_gpu_type" else f"{r['team']}|{r['resource_id']}"
+        key = r["resource_id"]
+        if r["scope"] == "team_gpu_type":
+            key = f"{r['team']}|{key}"
         assert r["recommendation_id"] == rec_id(r["recommendation_type"], r["provider"], key)
 
 
@@ -86,7 +87,8 @@ def test_done_action_realised_saving_is_the_before_after_difference(demo_con, de
                                                                          ROUND_HALF_UP)
     assert "2 month(s) 2026-06-01 to 2026-07-01" in done["realised_basis"]
     # The file's other line: accepted, not measured.
-    (accepted,) = rows(demo_con, "select * from marts.fct_recommendations where status = 'accepted'")
+    (accepted,) = rows(demo_con,
+                       "select * from marts.fct_recommendations where status = 'accepted'")
     assert "query-ranker-canary" in accepted["resource_id"]
     assert accepted["realised_monthly_saving"] is None and accepted["realised_basis"] == "not done"
     assert demo_con.execute(
@@ -120,7 +122,8 @@ def test_export_recommendations(demo, tmp_path):
     assert main(["export", "recommendations", "--out", str(out),
                  "--warehouse", str(demo / "wh.duckdb")]) == 0
     header = out.read_text(encoding="utf-8").splitlines()[0]
-    for col in ("recommendation_id", "estimated_monthly_saving", "status", "realised_monthly_saving"):
+    for col in ("recommendation_id", "estimated_monthly_saving", "status",
+                "realised_monthly_saving"):
         assert col in header
 
 

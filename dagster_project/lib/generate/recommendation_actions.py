@@ -28,7 +28,8 @@ def action_lines(catalog: Catalog, window: Window) -> list[str]:
     if ab is not None and int(ab.end[0]) < len(window.days) - 1:
         deleted = window.date(int(ab.end[0])) + dt.timedelta(days=1)
         rid = recommendation_id("idle_endpoint", ab.provider, ab.ids[0])
-        lines.append(f"{rid},done,{deleted:%Y-%m-%d},A/B arm B endpoint deleted,search-platform-lead\n")
+        lines.append(f"{rid},done,{deleted:%Y-%m-%d},A/B arm B endpoint deleted,"
+                     "search-platform-lead\n")
     canary = groups.get("aws.ep.query-ranker-canary")
     if canary is not None:
         reviewed = window.months[-1].start
