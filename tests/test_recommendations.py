@@ -210,7 +210,7 @@ def changed(demo, tmp_path_factory):
             "select sum(estimated_monthly_saving) from marts.fct_idle_waste "
             "where provider = 'gcp' and waste_type = 'unused_commitment'").fetchone()[0]
     return dict(before=before, after=after, problems=problems, shutdown=shutdown, done=done,
-                actions=actions, unused_gcp=unused_gcp)
+                actions=actions, unused_gcp=unused_gcp, warehouse=wh)
 
 
 def test_ids_stay_when_the_figures_move(changed):
@@ -249,6 +249,12 @@ def test_bad_action_lines_are_named_and_the_good_line_applies(changed):
     ]
     by_id = {r["recommendation_id"]: r for r in changed["after"]}
     assert by_id[changed["done"]["recommendation_id"]]["status"] == "done"
+    # `mlcost run` exits 65 (data error) naming the same lines (lib/pipeline.py).
+    from dagster_project.lib.run_outcome import ignored_action_lines
+
+    assert ignored_action_lines(changed["warehouse"]) == [p for _, p in got]
+    relative = ignored_action_lines(changed["warehouse"], changed["actions"].parents[1])
+    assert relative[0].startswith("actions-2/recommendation_actions.csv (row 2, column 'status')")
     # The newer file replaced the demo's: the canary's 'accepted' line is gone.
     assert sum(r["status"] != "open" for r in changed["after"]) == 1
 

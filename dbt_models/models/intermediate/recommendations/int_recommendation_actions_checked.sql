@@ -14,18 +14,22 @@ judged as (
         a.*,
         case
             when a.recommendation_id is null
-                then '(row ' || cast(a.source_row_number as {{ dbt.type_string() }})
+                then
+                    '(row ' || cast(a.source_row_number as {{ dbt.type_string() }})
                     || ', column ''recommendation_id''): is empty; expected the recommendation_id of a row of marts.fct_recommendations.'
             when p.recommendation_id is null
-                then '(row ' || cast(a.source_row_number as {{ dbt.type_string() }})
+                then
+                    '(row ' || cast(a.source_row_number as {{ dbt.type_string() }})
                     || ', column ''recommendation_id''): ''' || a.recommendation_id
                     || ''' is not the id of any current recommendation (marts.fct_recommendations); the line is ignored.'
             when a.status is null or a.status not in ({{ "'" ~ recommendation_statuses() | join("', '") ~ "'" }})
-                then '(row ' || cast(a.source_row_number as {{ dbt.type_string() }})
+                then
+                    '(row ' || cast(a.source_row_number as {{ dbt.type_string() }})
                     || ', column ''status''): ' || coalesce('''' || a.status || '''', 'an empty status')
                     || ' is not a status; expected one of {{ recommendation_statuses() | join(", ") }}.'
             when a.status_date is null
-                then '(row ' || cast(a.source_row_number as {{ dbt.type_string() }})
+                then
+                    '(row ' || cast(a.source_row_number as {{ dbt.type_string() }})
                     || ', column ''date''): ' || coalesce('''' || a.status_date_text || '''', 'an empty date')
                     || ' is not a date; expected YYYY-MM-DD, such as 2026-08-07.'
         end as problem_detail

@@ -143,8 +143,10 @@ final as (
         || ', ' || cast(round(c.mean_hours, 1) as {{ dbt.type_string() }}) || ' usage hours a day on average, running on all '
         || cast(c.weekend_days as {{ dbt.type_string() }}) || ' weekend days; cost in the window '
         || cast(round(c.window_cost, 2) as {{ dbt.type_string() }}) as evidence,
-        cast(round({{ money_mul('c.window_cost', to_decimal('p.days_per_month / c.billed_days * (1 - p.on_hours / 168)', 38, 10)) }}, 2)
-            as {{ money_type() }}) as estimated_monthly_saving,
+        cast(
+            round({{ money_mul('c.window_cost', to_decimal('p.days_per_month / c.billed_days * (1 - p.on_hours / 168)', 38, 10)) }}, 2)
+            as {{ money_type() }}
+        ) as estimated_monthly_saving,
         'off-hours cost: daily cost in the window x days_per_month x (1 - on hours a week / 168)' as saving_basis,
         a.billing_currency,
         {{ month_start('c.data_end') }} as source_month,

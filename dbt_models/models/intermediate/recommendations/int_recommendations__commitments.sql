@@ -7,7 +7,7 @@
 {%- set declared = source('planning', 'whatif_commitment') %}
 {%- set whatif = optional_relation(declared.schema, declared.identifier) %}
 {%- if whatif is none %}
-{{ no_recommendations() }}
+    {{ no_recommendations() }}
 {%- else %}
 with whatif as (
     select * from {{ declared }}

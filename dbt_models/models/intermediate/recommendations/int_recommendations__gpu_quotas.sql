@@ -10,7 +10,7 @@
 -- depends_on: {{ ref('gpu_quotas') }}
 {%- set unit_costs = optional_relation('marts', 'fct_unit_costs') %}
 {%- if unit_costs is none %}
-{{ no_recommendations() }}
+    {{ no_recommendations() }}
 {%- else %}
 with quotas as (
     {{ reference_rows('gpu_quotas') }}

@@ -78,6 +78,13 @@ windows as (
         )
 ),
 
+done_resources as (
+    select distinct
+        provider,
+        resource_id
+    from done
+),
+
 resource_months as (
     select
         a.provider,
@@ -85,7 +92,7 @@ resource_months as (
         a.billing_month,
         sum(a.effective_cost) as cost
     from allocations as a
-    inner join (select distinct provider, resource_id from done) as d
+    inner join done_resources as d
         on
             a.provider = d.provider
             and a.resource_id = d.resource_id
@@ -117,7 +124,8 @@ final as (
                 -- Rounded to the cent (DuckDB divides decimals in floating point).
                 then cast(round(
                     {{ money_mul('b.cost', to_decimal('1.0 / b.months', 38, 12)) }}
-                    - {{ money_mul('a.cost', to_decimal('1.0 / a.months', 38, 12)) }}, 2) as {{ money_type() }})
+                    - {{ money_mul('a.cost', to_decimal('1.0 / a.months', 38, 12)) }}, 2
+                ) as {{ money_type() }})
         end as realised_monthly_saving,
         case
             when d.scope <> 'resource'
@@ -126,7 +134,8 @@ final as (
                 then 'not measured yet: no complete month of data before the month of the done date'
             when a.months is null
                 then 'not measured yet: no complete month of data after the month of the done date'
-            else 'average monthly cost of the resource over ' || cast(b.months as {{ dbt.type_string() }})
+            else
+                'average monthly cost of the resource over ' || cast(b.months as {{ dbt.type_string() }})
                 || ' month(s) ' || cast(b.first_month as {{ dbt.type_string() }}) || ' to '
                 || cast(b.last_month as {{ dbt.type_string() }}) || ' ('
                 || cast(round(b.cost / b.months, 2) as {{ dbt.type_string() }}) || ') minus over '

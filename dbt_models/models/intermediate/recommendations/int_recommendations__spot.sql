@@ -7,7 +7,7 @@
 -- depends_on: {{ ref('recommendation_parameters') }}
 {%- set prices = optional_relation('marts', 'fct_instance_prices') %}
 {%- if prices is none %}
-{{ no_recommendations() }}
+    {{ no_recommendations() }}
 {%- else %}
 with prices as (
     select * from {{ prices }}

@@ -95,9 +95,11 @@ final as (
         || cast(s.from_price_per_gb_month as {{ dbt.type_string() }}) || ' -> '
         || cast(s.to_price_per_gb_month as {{ dbt.type_string() }}) || ' ' || s.currency
         || ' per GB-month (' || s.source || ')' as evidence,
-        cast(round({{ money_mul('u.window_cost', to_decimal(
+        cast(
+            round({{ money_mul('u.window_cost', to_decimal(
             'p.days_per_month / u.billed_days * (1 - s.to_price_per_gb_month / s.from_price_per_gb_month)', 38, 10)) }}, 2)
-            as {{ money_type() }}) as estimated_monthly_saving,
+            as {{ money_type() }}
+        ) as estimated_monthly_saving,
         'daily storage cost x days_per_month x (1 - cheaper class price / current class price), list prices of seeds/storage_tier_prices.csv' as saving_basis,
         a.billing_currency,
         {{ month_start('u.window_end') }} as source_month,
