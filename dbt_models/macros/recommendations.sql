@@ -64,3 +64,8 @@ where 1 = 0
 {% macro recommendation_statuses() -%}
     {{ return(['open', 'accepted', 'in_progress', 'done', 'rejected']) }}
 {%- endmacro %}
+
+{#- A single-quote character as an SQL expression (a doubled quote in a literal is not BigQuery). -#}
+{% macro single_quote() -%}{{ return(adapter.dispatch('single_quote', 'mlcost')()) }}{%- endmacro %}
+{% macro default__single_quote() -%}chr(39){%- endmacro %}
+{% macro bigquery__single_quote() -%}code_points_to_string([39]){%- endmacro %}

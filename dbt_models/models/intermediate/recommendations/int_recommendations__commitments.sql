@@ -59,7 +59,7 @@ final as (
         || ' already counted by unused-commitment findings; ' || coalesce(l.evidence, '') as evidence,
         cast(greatest(l.expected_monthly_saving - coalesce(u.unused_saving, 0), 0) as {{ money_type() }})
             as estimated_monthly_saving,
-        'the commitment calculator''s expected monthly saving (planning.whatif_commitment) less the unused-commitment savings of fct_idle_waste, at least 0' as saving_basis,
+        'expected monthly saving of the commitment calculator (planning.whatif_commitment) less the unused-commitment savings of fct_idle_waste, at least 0' as saving_basis,
         l.billing_currency,
         {{ month_start('l.computed_at') }} as source_month,
         cast(l.computed_at as date) as period_start,

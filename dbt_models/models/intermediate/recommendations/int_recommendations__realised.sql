@@ -129,7 +129,7 @@ final as (
         end as realised_monthly_saving,
         case
             when d.scope <> 'resource'
-                then 'not measured: the recommendation is about a ' || d.scope || ', not one resource''s cost'
+                then 'not measured: the recommendation is about a ' || d.scope || ', not the cost of one resource'
             when b.months is null
                 then 'not measured yet: no complete month of data before the month of the done date'
             when a.months is null
