@@ -169,6 +169,12 @@ def changed(demo, tmp_path_factory):
                    true as is_saving_available_now
             from marts.fct_recommendations where recommendation_id = ?""",
                     [shutdown["recommendation_id"]])
+        # An owned bucket nobody read for its last 30 billed days: a tiering candidate.
+        con.execute("""update intermediate.int_waste__resource_days set read_requests = 0
+            where resource_id = 'mlcost-sandbox-scratch' and usage_date in (
+                select usage_date from intermediate.int_waste__resource_days
+                where resource_id = 'mlcost-sandbox-scratch'
+                order by usage_date desc limit 30)""")
         con.execute("""create table marts.fct_instance_prices as select * from (values
             (date '2026-09-01', 'aws', 'p3.2xlarge', 'V100', 1, 'on_demand', 'training',
              100.0, 306.0, 3.06, 'USD'),
@@ -206,11 +212,16 @@ def changed(demo, tmp_path_factory):
         after = rows(con, "select * from marts.fct_recommendations")
         problems = rows(con, "select * from marts.rpt_recommendation_action_problems "
                         "order by source_row_number")
+        scratch_cost = con.execute(
+            "select sum(day_cost) from (select day_cost from intermediate.int_waste__resource_days"
+            " where resource_id = 'mlcost-sandbox-scratch' order by usage_date desc limit 30)"
+        ).fetchone()[0]
         unused_gcp = con.execute(
             "select sum(estimated_monthly_saving) from marts.fct_idle_waste "
             "where provider = 'gcp' and waste_type = 'unused_commitment'").fetchone()[0]
     return dict(before=before, after=after, problems=problems, shutdown=shutdown, done=done,
-                actions=actions, unused_gcp=unused_gcp, warehouse=wh)
+                actions=actions, unused_gcp=unused_gcp, warehouse=wh,
+                scratch_cost=scratch_cost)
 
 
 def test_ids_stay_when_the_figures_move(changed):
@@ -287,3 +298,16 @@ def test_commitment_change_nets_out_the_unused_commitment_saving(changed):
     assert commit[0]["estimated_monthly_saving"] == max(
         Decimal(2000) - changed["unused_gcp"], Decimal(0))
     assert changed["unused_gcp"] > 0
+
+
+def test_storage_tiering_prices_with_the_list_price_ratio(changed):
+    """The bucket unread for 30 billed days moves S3 Standard -> Standard-IA (0.023 -> 0.0125
+    per GB-month in seeds/storage_tier_prices.csv); days_per_month 30.4 (waste_thresholds)."""
+    assert not any(r["recommendation_type"] == "storage_tiering" for r in changed["before"])
+    (tier,) = [r for r in changed["after"] if r["recommendation_type"] == "storage_tiering"]
+    assert tier["resource_id"] == "mlcost-sandbox-scratch" and tier["scope"] == "resource"
+    share = (Decimal("30.4") / 30 * (1 - Decimal("0.0125") / Decimal("0.023")))
+    expected = (changed["scratch_cost"].quantize(Decimal("1e-14"))
+                * share.quantize(Decimal("1e-10"))).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert tier["estimated_monthly_saving"] == expected > 0
+    assert "S3 Standard-Infrequent Access" in tier["action"]
