@@ -108,6 +108,28 @@ def test_no_resource_is_both_idle_and_an_auto_shutdown_or_tiering_candidate(demo
                             "where recommendation_type = 'auto_shutdown'").fetchone()[0] > 0
 
 
+def test_auto_shutdown_saves_the_off_hours_share_of_the_window_cost(demo_con):
+    """Saving = the window's daily cost x days_per_month (30.4) x (1 - 60 / 168), the window
+    being the provider's last 28 days of data."""
+    recs = rows(demo_con, "select * from marts.fct_recommendations "
+                "where recommendation_type = 'auto_shutdown'")
+    assert recs
+    for r in recs:
+        (data_end,) = demo_con.execute(
+            "select max(charge_date) from marts.fct_cost_allocations where provider = ?",
+            [r["provider"]]).fetchone()
+        assert r["period_end"] == data_end
+        assert r["period_start"] == data_end - dt.timedelta(days=27)
+        cost, days = demo_con.execute(
+            "select sum(day_cost), count(*) from intermediate.int_waste__resource_days "
+            "where provider = ? and resource_id = ? and usage_date between ? and ?",
+            [r["provider"], r["resource_id"], r["period_start"], data_end]).fetchone()
+        share = (Decimal("30.4") / days * (1 - Decimal(60) / 168)).quantize(Decimal("1e-10"))
+        expected = (cost.quantize(Decimal("1e-14")) * share).quantize(Decimal("0.01"),
+                                                                      ROUND_HALF_UP)
+        assert r["estimated_monthly_saving"] == expected > 0
+
+
 def test_missing_optional_inputs_give_no_rows(demo_con):
     """The small demo has no instance prices, unit costs or commitment calculator output."""
     assert demo_con.execute(
