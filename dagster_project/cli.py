@@ -118,6 +118,7 @@ EXPORTS = {
     "budgets": ("planning", "budget_burndown"),
     "training_runs": ("marts", "fct_training_run_costs"),
     "unit_costs": ("marts", "fct_unit_costs"),
+    "recommendations": ("marts", "fct_recommendations"),
 }
 
 

@@ -93,7 +93,7 @@ SHARED_FIXTURE_GROUPS = {
     "tests.test_forecast_cli": "pinned_demo", "tests.test_forecast_engine": "pinned_demo",
     "tests.test_attribution": "small_demo", "tests.test_waste": "small_demo",
     "tests.test_orchestration": "small_demo", "tests.test_waste_truth": "small_demo",
-    "tests.test_focus_allocated": "small_demo",
+    "tests.test_focus_allocated": "small_demo", "tests.test_recommendations": "small_demo",
 }
 
 
@@ -127,7 +127,8 @@ def real_landing(tmp_path_factory) -> Path:
 DEMO = dict(months=4, seed=42, scale=0.25, end_month=__import__("datetime").date(2026, 9, 1))
 DEMO_DBT_SELECT = ["+fct_costs_monthly", "+rpt_attribution_coverage", "+fct_idle_waste",
                    "+focus_allocated", "+fct_training_run_costs", "+rpt_unmatched_training_cost",
-                   "+fct_unit_costs", "+fct_instance_prices"]
+                   "+fct_unit_costs", "+fct_instance_prices", "+fct_recommendations",
+                   "+rpt_recommendation_action_problems"]
 
 
 @pytest.fixture(scope="session")

@@ -103,7 +103,7 @@ def test_definitions_validate_and_writers_share_one_pool(tmp_path):
     suites = {p.stem for p in (Path(__file__).parent.parent / "expectations").glob("raw_*.json")}
     assert suites == {"raw_aws_cur_legacy", "raw_aws_cur2", "raw_gcp_billing",
                       "raw_azure_cost_details", "raw_oci_cost_report", "raw_focus",
-                      "raw_utilization_metrics", "raw_budgets"}
+                      "raw_utilization_metrics", "raw_budgets", "raw_recommendation_actions"}
 
 
 # ---------------------------------------------------------------------------------------------

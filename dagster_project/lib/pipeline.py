@@ -22,7 +22,12 @@ from dagster_project.lib import run_lock, run_state
 from dagster_project.lib.dbt_manifest import ensure_dbt_manifest, prune_per_invocation_targets
 from dagster_project.lib.instance import ensure_dagster_home, owner_tags, reap_dead_runs
 from dagster_project.lib.periods import loaded_period_range, periods_to_rebuild
-from dagster_project.lib.run_outcome import failure_messages, held_back_slices, quarantined_files
+from dagster_project.lib.run_outcome import (
+    failure_messages,
+    held_back_slices,
+    ignored_action_lines,
+    quarantined_files,
+)
 from dagster_project.lib.run_summary import failed_checks
 
 RUN_ID_TAG = "mlcost/run_id"
@@ -184,6 +189,10 @@ def _raise_problems(wh: Path) -> None:
         problems.append(f"{len(held)} billing slice(s) were held back and not published "
                         "(everything else was; focus.rpt_held_back_slices):\n"
                         + "\n".join(f"  - {h}" for h in held))
+    if ignored := ignored_action_lines(wh, settings.landing_dir()):
+        problems.append(f"{len(ignored)} line(s) of the recommendation actions file were "
+                        "ignored (the others apply; marts.rpt_recommendation_action_problems):\n"
+                        + "\n".join(f"  - {i}" for i in ignored))
     if problems:
         raise ExitError("\n".join(problems), DATA_ERROR)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from dagster_project.lib.warehouse import connection, table_exists
 
 HELD_BACK = ("focus", "rpt_held_back_slices")
+ACTION_PROBLEMS = ("marts", "rpt_recommendation_action_problems")
 
 
 def quarantined_files(warehouse: Path, landing_dir: Path) -> list[str]:
@@ -53,6 +54,26 @@ def held_back_slices(warehouse: Path) -> list[str]:
         out.append(f"{provider} account {account} {when} {currency} (file {file_id}): "
                    f"held back by rule {rule}: {detail}")
     return out
+
+
+def ignored_action_lines(warehouse: Path, landing_dir: Path | None = None) -> list[str]:
+    """One paragraph per line of the reviewed recommendation actions file that was ignored
+    (marts.rpt_recommendation_action_problems, docs/recommendations.md); its other lines apply.
+    The file is named relative to `landing_dir` when below it. Empty when the table does not
+    exist."""
+    from dagster_project.lib.ingest.discover import display_path
+
+    if not warehouse.exists():
+        return []
+    with connection(warehouse, read_only=True) as con:
+        if not table_exists(con, *ACTION_PROBLEMS):
+            return []
+        rows = con.execute("select source_path, problem "
+                           "from marts.rpt_recommendation_action_problems "
+                           "order by source_path, source_row_number").fetchall()
+    # The model names the file by its full path (dbt does not know the landing folder).
+    return [display_path(Path(path), landing_dir) + problem[len(path):]
+            if problem.startswith(path) else problem for path, problem in rows]
 
 
 def failure_messages(result) -> list[str]:

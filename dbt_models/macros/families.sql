@@ -2,5 +2,5 @@
     billing slice. Python owns the list (lib/ingest/families.py, `is_billing`);
     tests/test_single_owner.py checks that this macro says the same. -#}
 {% macro non_billing_families() -%}
-('budgets', 'utilization_metrics')
+('budgets', 'recommendation_actions', 'utilization_metrics')
 {%- endmacro %}

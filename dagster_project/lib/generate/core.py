@@ -24,6 +24,7 @@ from .catalog import Catalog, Group, build_catalog
 from .fmt import fixed_str, to_units, units_to_decimal
 from .gcp_billing import GcpWriter
 from .metrics_formats import split_month
+from .recommendation_actions import write_actions_file
 from .scenarios_file import write_scenarios_file
 from .whatif_file import write_whatif_file
 from .window import DEFAULT_MONTHS, Month, Window, default_end_month, make_window
@@ -139,6 +140,7 @@ def generate(out_dir: Path, months: int = DEFAULT_MONTHS, seed: int = 42, scale:
         raise
     inject.write_truth(ctx)
     _write_budgets(ctx)
+    ctx.files.append(write_actions_file(out_dir, cat, w))
     write_scenarios_file(out_dir, w.months[-1].start)
     write_whatif_file(out_dir)
     return GenerateSummary(out_dir, w.start, w.months[-1].start, months, seed, scale,

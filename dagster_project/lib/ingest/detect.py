@@ -309,6 +309,8 @@ def classify(path: Path, columns: list[str], canonical: list[str], source_format
         return det("utilization_metrics", "1")
     if {"fiscal_quarter", "team", "budget_amount", "currency"} <= cols:
         return det("budgets", "1")
+    if {"recommendation_id", "status", "date"} <= cols:
+        return det("recommendation_actions", "1")
     raise BadInputError(
         path,
         "is not a recognised billing export: no known header was found (looked for AWS CUR "

@@ -273,8 +273,20 @@ BUDGETS = FamilySpec(
     money_columns=("budget_amount",), is_billing=False,
 )
 
+# The reviewed recommendation actions (docs/recommendations.md): one list, the latest loaded
+# file replaces the earlier ones (stg_mlcost__recommendation_actions). Row values (status, date,
+# id) are judged in dbt, row by row, so one bad row never refuses the file's good rows.
+RECOMMENDATION_ACTIONS = FamilySpec(
+    name="recommendation_actions", raw_table="recommendation_actions",
+    known_columns=("recommendation_id", "status", "date", "note", "reviewer"),
+    required_columns=("recommendation_id", "status", "date"),
+    provider_expr="'actions'", account_expr="'recommendation_actions'",
+    period_expr="cast('2000-01-01' as date)",
+    currency_expr="null", billed_expr=None, effective_expr=None, is_billing=False,
+)
+
 FAMILIES: dict[str, FamilySpec] = {
     f.name: f
     for f in (AWS_CUR_LEGACY, AWS_CUR2, GCP_BILLING, AZURE_COST_DETAILS, OCI_COST_REPORT, FOCUS,
-              UTILIZATION_METRICS, BUDGETS)
+              UTILIZATION_METRICS, BUDGETS, RECOMMENDATION_ACTIONS)
 }
