@@ -1,9 +1,11 @@
-"""The dbt project as three Dagster multi-assets, split by dbt selector (dbt_models/selectors.yml):
+"""The dbt project as four Dagster multi-assets, split by dbt selector (dbt_models/selectors.yml):
 
 - `dbt_reference_and_staging` — seeds and views between raw and FOCUS, unpartitioned;
 - `dbt_billing_history` — FOCUS and the history-sized marts, incremental and partitioned by
   billing period; a run over a partition range passes that window to dbt (`billing_window`);
-- `dbt_whole_history_marts` — models that look across periods, rebuilt whole.
+- `dbt_whole_history_marts` — models that look across periods, rebuilt whole;
+- `dbt_recommendations` — the cost-control recommendations, after the what-if assets whose
+  commitment answer they read.
 
 All write the embedded DuckDB, so all share the `duckdb_warehouse` pool (limit 1).
 """
@@ -143,7 +145,23 @@ def dbt_whole_history_marts(context: dg.AssetExecutionContext, dbt: DbtCliResour
     yield from _run_dbt(dbt, context, config)
 
 
-ASSETS = [dbt_reference_and_staging, dbt_billing_history, dbt_whole_history_marts]
+@dbt_assets(
+    manifest=mlcost_dbt_project.manifest_path,
+    project=mlcost_dbt_project,
+    selector="recommendations",
+    name="dbt_recommendations",
+    dagster_dbt_translator=MlcostTranslator(),
+    pool=POOL,
+)
+def dbt_recommendations(context: dg.AssetExecutionContext, dbt: DbtCliResource,
+                        config: DbtBuildConfig):
+    # Its own invocation: the recommendations read planning.whatif_commitment, which the
+    # what-if asset computes from the whole-history marts.
+    yield from _run_dbt(dbt, context, config)
+
+
+ASSETS = [dbt_reference_and_staging, dbt_billing_history, dbt_whole_history_marts,
+          dbt_recommendations]
 
 
 class MlcostDbtCliResource(DbtCliResource):

@@ -8,10 +8,10 @@ import dagster as dg
 from dagster_project.defs.resources import WarehouseResource
 
 FORECAST_SNAPSHOTS = dg.AssetKey(["forecast", "forecast_snapshots"])
-# The marts the questions read. fct_unit_costs, fct_instance_prices and fct_training_run_costs
-# are read when they exist (they come with issue 15's unit-cost and MLflow work).
-MARTS = [dg.AssetKey(["marts", "fct_costs_monthly"]),
-         dg.AssetKey(["marts", "fct_cost_allocations"])]
+# The marts the questions read.
+MARTS = [dg.AssetKey(["marts", name]) for name in (
+    "fct_costs_monthly", "fct_cost_allocations", "fct_unit_costs", "fct_instance_prices",
+    "fct_training_run_costs", "dim_calendar")]
 RESULTS = dg.AssetKey(["planning", "whatif_results"])
 COMMITMENT = dg.AssetKey(["planning", "whatif_commitment"])
 POOL = "duckdb_warehouse"

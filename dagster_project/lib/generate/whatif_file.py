@@ -24,7 +24,7 @@ questions:
     model: recsys-two-tower
     factor: 2
   - question: spot
-    model: doc-embedder
+    model: fraud-scorer
     interruption-rate: 0.05
     checkpoint-overhead: 0.05
   - question: commitment

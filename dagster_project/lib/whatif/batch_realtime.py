@@ -139,7 +139,7 @@ def answer(con: duckdb.DuckDBPyConnection, opts: dict) -> Answer:
     for label, k in (("x0.5", Decimal("0.5")), ("as used", Decimal(1)),
                      ("x1.5", Decimal("1.5"))):
         b = break_even(per_request * k)
-        cases.append({"batch_cost_per_1k": label, "value": money(per_1k * k),
+        cases.append({"batch_cost_per_1k": label, "value": ratio(per_1k * k, 6),
                       "break_even_requests_per_month": b, "recommendation": verdict(current, b)[0]})
     src = lambda given: "flag" if given is not None else "observed"  # noqa: E731
     return Answer(

@@ -4,14 +4,11 @@
     of the team and GPU type (unit gpu_hour) / (24 x the days of the month). Monthly GPU-hours
     give a mean, not an instantaneous peak, so short bursts above it are not seen.
     Over quota: raise the quota or cap the usage; below gpu_quota_release_below_share of it:
-    release the unused part. A quota costs nothing by itself, so the saving is 0. Read only when
-    the unit-cost mart exists; teams without a quota row get no row. -#}
+    release the unused part. A quota costs nothing by itself, so the saving is 0.
+    Teams without a quota row get no row. -#}
 -- depends_on: {{ ref('recommendation_parameters') }}
 -- depends_on: {{ ref('gpu_quotas') }}
-{%- set unit_costs = optional_relation('marts', 'fct_unit_costs') %}
-{%- if unit_costs is none %}
-    {{ no_recommendations() }}
-{%- else %}
+{%- set unit_costs = ref('fct_unit_costs') %}
 with quotas as (
     {{ reference_rows('gpu_quotas') }}
 ),
@@ -114,4 +111,3 @@ final as (
 )
 
 select * from final
-{%- endif %}

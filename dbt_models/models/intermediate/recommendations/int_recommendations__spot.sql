@@ -3,12 +3,9 @@
     instance type, both from marts.fct_instance_prices (the observed prices) over its last
     spot_window_months months. Saving: the on-demand training cost per month x (1 - spot hourly
     price / on-demand hourly price); only where both prices were observed and spot is cheaper.
-    Read only when the prices mart exists (it is built by the unit-cost models). -#}
+ -#}
 -- depends_on: {{ ref('recommendation_parameters') }}
-{%- set prices = optional_relation('marts', 'fct_instance_prices') %}
-{%- if prices is none %}
-    {{ no_recommendations() }}
-{%- else %}
+{%- set prices = ref('fct_instance_prices') %}
 with prices as (
     select * from {{ prices }}
 ),
@@ -93,4 +90,3 @@ final as (
 )
 
 select * from final
-{%- endif %}
