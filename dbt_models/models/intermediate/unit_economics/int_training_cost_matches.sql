@@ -232,6 +232,7 @@ matches as (
 
 final as (
     select
+        {{ md5_hex(grain_text(['m.allocation_id', 'm.run_id'])) }} as match_id,
         m.allocation_id,
         m.run_id,
         m.match_method,

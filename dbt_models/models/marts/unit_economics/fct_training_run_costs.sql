@@ -50,7 +50,7 @@ final as (
             "case coalesce(p.match_method, 'unmatched') when 'run_tag' then 1.00"
             ~ " when 'resource_id' then 0.90 when 'time_window' then 0.70 else 0 end", 4, 2) }}
             as match_confidence,
-        coalesce(p.matched_cost_rows, 0) as matched_cost_rows,
+        cast(coalesce(p.matched_cost_rows, 0) as integer) as matched_cost_rows,
         {{ money('p.cost') }} as cost,
         cast({{ dbt.date_trunc('month', 'r.start_time') }} as date) as billing_month
     from runs as r
