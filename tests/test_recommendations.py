@@ -130,11 +130,16 @@ def test_auto_shutdown_saves_the_off_hours_share_of_the_window_cost(demo_con):
         assert r["estimated_monthly_saving"] == expected > 0
 
 
-def test_missing_optional_inputs_give_no_rows(demo_con):
-    """The small demo has no instance prices, unit costs or commitment calculator output."""
+def test_missing_commitment_calculator_output_gives_no_rows(demo_con):
+    """The small demo runs no what-if asset: planning.whatif_commitment does not exist, the
+    recommendations still build, with no commitment-change rows."""
     assert demo_con.execute(
-        "select count(*) from marts.fct_recommendations where recommendation_type in "
-        "('spot', 'gpu_quota', 'commitment')").fetchone() == (0,)
+        "select count(*) from information_schema.tables where table_schema = 'planning' "
+        "and table_name = 'whatif_commitment'").fetchone() == (0,)
+    assert demo_con.execute(
+        "select count(*) from marts.fct_recommendations where recommendation_type = "
+        "'commitment'").fetchone() == (0,)
+    assert demo_con.execute("select count(*) from marts.fct_recommendations").fetchone()[0] > 0
 
 
 def test_export_recommendations(demo, tmp_path):
@@ -197,7 +202,7 @@ def changed(demo, tmp_path_factory):
                 select usage_date from intermediate.int_waste__resource_days
                 where resource_id = 'mlcost-sandbox-scratch'
                 order by usage_date desc limit 30)""")
-        con.execute("""create table marts.fct_instance_prices as select * from (values
+        con.execute("""create or replace table marts.fct_instance_prices as select * from (values
             (date '2026-09-01', 'aws', 'p3.2xlarge', 'V100', 1, 'on_demand', 'training',
              100.0, 306.0, 3.06, 'USD'),
             (date '2026-09-01', 'aws', 'p3.2xlarge', 'V100', 1, 'spot', 'training',
@@ -208,7 +213,7 @@ def changed(demo, tmp_path_factory):
              10.0, 10.06, 1.006, 'USD'))
             as t(billing_month, provider, instance_type, gpu_type, gpus_per_instance,
                  pricing_category, workload, usage_hours, cost, hourly_price, billing_currency)""")
-        con.execute("""create table marts.fct_unit_costs as select * from (values
+        con.execute("""create or replace table marts.fct_unit_costs as select * from (values
             (date '2026-09-01', 'search-ranking', 'query-ranker', 'training', 'gpu_hour', 'A100',
              7200.0),
             (date '2026-08-01', 'search-ranking', 'query-ranker', 'training', 'gpu_hour', 'A100',

@@ -194,16 +194,19 @@ def test_aws_instance_prices_by_pricing_category(con):
 
 
 def test_tb_month_converts_the_billed_capacity_exactly(con):
-    factors = {"GB-Months": Decimal("0.001"), "GiB-Months": Decimal("0.001073741824")}
+    # AWS bills storage in binary GB (2^30 bytes) though its unit says GB-Mo.
+    binary = Decimal("0.001073741824")
+    factors = {"GB-Months": Decimal("0.001"), "GiB-Months": binary}
     rows = con.execute(
-        "select billing_month, team, ml_model, pricing_unit, sum(pricing_quantity), "
+        "select billing_month, team, ml_model, provider, pricing_unit, sum(pricing_quantity), "
         "sum(effective_cost) from marts.fct_costs_monthly where workload = 'storage' "
-        "group by 1, 2, 3, 4").fetchall()
+        "group by 1, 2, 3, 4, 5").fetchall()
     expected: dict = {}
-    for month, team, model, unit, quantity, cost in rows:
+    for month, team, model, provider, unit, quantity, cost in rows:
         units, total = expected.get((month, team, model), (Decimal(0), Decimal(0)))
         if unit in factors and quantity is not None:
-            units += Decimal(str(quantity)).quantize(Decimal("1e-12")) * factors[unit]
+            factor = binary if provider == "aws" and unit == "GB-Months" else factors[unit]
+            units += Decimal(str(quantity)).quantize(Decimal("1e-12")) * factor
         expected[(month, team, model)] = (units, total + cost)
     assert any(u > 0 for u, _ in expected.values())
     for (month, team, model), (units, cost) in expected.items():

@@ -12,9 +12,10 @@ cast(round(safe_divide({{ numerator }}, nullif({{ denominator }}, 0)), 12) as bi
 
 {#- A stored quantity in TB-months (1 TB = 10^12 bytes, a month = the billing month), exact,
     from the pricing unit the provider billed; null for units that are not capacity (requests,
-    operations). The unit name is taken as written: GB = 10^9 bytes, GiB = 2^30 bytes. -#}
-{% macro tb_months(quantity, unit, month) -%}
-{%- set q = 'cast(' ~ quantity ~ ' as decimal(38, 12))' -%}
+    operations). GB = 10^9 bytes and GiB = 2^30 bytes, except AWS's "GB-Mo", which AWS bills
+    in binary gigabytes (2^30 bytes, as its S3 and EBS pricing pages define a GB). -#}
+{% macro tb_months(quantity, unit, month, provider) -%}
+{%- set q = to_decimal(quantity, 38, 12) -%}
 {%- set days = days_in_month(month) -%}
 {%- set factors = {
     'gb-months': '0.001', 'gb-month': '0.001', 'gb-mo': '0.001',
@@ -22,7 +23,10 @@ cast(round(safe_divide({{ numerator }}, nullif({{ denominator }}, 0)), 12) as bi
     'tb-months': '1', 'tb-month': '1',
     'tib-months': '1.099511627776', 'tib-month': '1.099511627776'} -%}
 case lower(replace(replace({{ unit }}, '/', '-'), ' ', ''))
-{%- for name, factor in factors.items() %}
+{%- for name in ['gb-months', 'gb-month', 'gb-mo'] %}
+    when {{ "'" ~ name ~ "'" }} then {{ money(q ~ ' * case when ' ~ provider ~ " = 'aws' then 0.001073741824 else 0.001 end") }}
+{%- endfor %}
+{%- for name, factor in factors.items() if not name.startswith('gb-mo') %}
     when '{{ name }}' then {{ money(q ~ ' * ' ~ factor) }}
 {%- endfor %}
     {#- Per hour or second: divided by the month's length (exact to the decimal type's scale). #}

@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
 
-from dagster_project.exit_codes import MISSING_INPUT, ExitError
+from dagster_project.exit_codes import DATA_ERROR, MISSING_INPUT, ExitError
 
 from .answer import Answer
 from .inputs import (
@@ -127,6 +127,13 @@ def answer(con: duckdb.DuckDBPyConnection, opts: dict) -> Answer:
         current = r_units * 1000 / rng.months
     else:
         current = req_flag
+    if per_1k <= 0:
+        # Credits (free tier, promotions) can bring the batch cost to zero or below: a break-even
+        # volume is then undefined, and "batch is free" would not survive the credits ending.
+        raise ExitError(f"model {model!r}'s batch inference cost per 1,000 requests from "
+                        f"{rng.first:%Y-%m} to {rng.last:%Y-%m} is {per_1k:.6f} (credits cover "
+                        "it): no break-even volume exists; pass --batch-cost-per-1k with the "
+                        "price after credits.", DATA_ERROR)
     per_request = per_1k / 1000
     monthly = instances * price * HOURS_PER_MONTH
 

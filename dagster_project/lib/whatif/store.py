@@ -78,6 +78,9 @@ def refresh_results(con: duckdb.DuckDBPyConnection, entries: list[Entry]) -> Ref
                 result = QUESTIONS[e.question].answer(con, opts).to_json()
             except ExitError as exc:
                 error = f"entry {e.index} ({e.question}): {exc}"
+            except Exception as exc:  # noqa: BLE001 - a calculator bug must not fail the run
+                error = (f"entry {e.index} ({e.question}): internal error "
+                         f"{type(exc).__name__}: {exc} (a bug: please report it)")
         if error:
             out.errors.append(error)
         rows.append([e.question, _json(e.params), result, "error" if error else "ok", error,
@@ -118,6 +121,10 @@ def refresh_commitment(con: duckdb.DuckDBPyConnection, options: dict | None) -> 
                          r["currency"], r["coverage"], r["utilisation"], evidence(r)])
     except ExitError as exc:
         out.errors.append(str(exc))
+    except Exception as exc:  # noqa: BLE001 - a calculator bug must not fail the run
+        rows = []
+        out.errors.append(f"commitment: internal error {type(exc).__name__}: {exc} (a bug: "
+                          "please report it)")
     ensure_schema(con)
     with transaction(con):
         con.execute("delete from planning.whatif_commitment")

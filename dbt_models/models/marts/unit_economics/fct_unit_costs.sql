@@ -195,7 +195,7 @@ storage_quantities as (
         team,
         ml_model,
         billing_currency,
-        sum({{ tb_months('pricing_quantity', 'pricing_unit', 'billing_month') }}) as tb_months,
+        sum({{ tb_months('pricing_quantity', 'pricing_unit', 'billing_month', 'provider') }}) as tb_months,
         string_agg(distinct pricing_unit, ', ' order by pricing_unit) as pricing_units
     from costs
     where workload = 'storage'
