@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from dagster_project import cli
-from dagster_project.exit_codes import MISSING_INPUT, OK, USAGE
+from dagster_project.exit_codes import DATA_ERROR, MISSING_INPUT, OK, USAGE
 
 CENT = Decimal("0.01")
 JUL, AUG, SEP = date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)
@@ -268,6 +268,20 @@ def test_batch_vs_realtime_without_batch_cost_is_a_data_error(capsys, wh):
     assert code == MISSING_INPUT
     assert "no batch inference cost" in err and "--batch-cost-per-1k" in err
     assert "Traceback" not in err
+
+
+def test_batch_cost_zero_after_credits_is_a_data_error(capsys, tmp_path):
+    # Credits can make a month's batch cost zero: a break-even volume is then undefined.
+    import duckdb
+
+    wh = build(tmp_path / "wh.duckdb")
+    con = duckdb.connect(str(wh))
+    con.execute("update marts.fct_unit_costs set cost = 0 where ml_model = 'churn' "
+                "and workload = 'batch_inference'")
+    con.close()
+    code, _, err = run(capsys, "batch-vs-realtime", "--model", "churn", "--warehouse", str(wh))
+    assert code == DATA_ERROR
+    assert "credits" in err and "--batch-cost-per-1k" in err and "Traceback" not in err
 
 
 def test_missing_unit_cost_table_names_it(capsys, tmp_path):
