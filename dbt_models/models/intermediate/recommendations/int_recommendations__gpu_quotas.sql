@@ -87,11 +87,14 @@ final as (
         gpu_type as resource_id,
         'team_gpu_type' as scope,
         case verdict
-            when 'over' then 'Raise the ' || gpu_type || ' GPU quota of ' || team || ' to at least '
-                || cast(cast(ceil(peak_gpus) as integer) as {{ dbt.type_string() }})
-                || ' GPUs, or cap its usage at the quota of '
-                || cast(quota_gpus as {{ dbt.type_string() }}) || '.'
-            else 'Release ' || cast(cast(floor(quota_gpus - ceil(peak_gpus)) as integer) as {{ dbt.type_string() }})
+            when 'over'
+                then
+                    'Raise the ' || gpu_type || ' GPU quota of ' || team || ' to at least '
+                    || cast(cast(ceil(peak_gpus) as integer) as {{ dbt.type_string() }})
+                    || ' GPUs, or cap its usage at the quota of '
+                    || cast(quota_gpus as {{ dbt.type_string() }}) || '.'
+            else
+                'Release ' || cast(cast(floor(quota_gpus - ceil(peak_gpus)) as integer) as {{ dbt.type_string() }})
                 || ' of the ' || cast(quota_gpus as {{ dbt.type_string() }}) || ' ' || gpu_type
                 || ' GPUs of the quota of ' || team || '.'
         end as action,

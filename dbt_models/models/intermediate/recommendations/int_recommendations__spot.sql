@@ -79,8 +79,10 @@ final as (
         || '; observed hourly price on demand ' || cast(round(on_demand_price, 4) as {{ dbt.type_string() }})
         || ', spot ' || cast(round(spot_price, 4) as {{ dbt.type_string() }})
         || ' (ratio ' || cast(round(spot_price / on_demand_price, 3) as {{ dbt.type_string() }}) || ')' as evidence,
-        cast(round({{ money_mul('training_on_demand_cost', to_decimal('(1 - spot_price / on_demand_price) / months', 38, 10)) }}, 2)
-            as {{ money_type() }}) as estimated_monthly_saving,
+        cast(
+            round({{ money_mul('training_on_demand_cost', to_decimal('(1 - spot_price / on_demand_price) / months', 38, 10)) }}, 2)
+            as {{ money_type() }}
+        ) as estimated_monthly_saving,
         'on-demand training cost per month x (1 - observed spot price / on-demand price); interruptions and checkpoint overhead not priced (mlcost whatif spot)' as saving_basis,
         billing_currency,
         last_month as source_month,

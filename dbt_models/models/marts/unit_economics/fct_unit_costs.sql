@@ -23,7 +23,7 @@ mlflow_status as (
     select
         status,
         reason
-    from {{ source('meta_mlflow', 'mlflow_sync_status') }}
+    from {{ source('meta', 'mlflow_sync_status') }}
     order by loaded_at desc
     limit 1
 ),
