@@ -15,8 +15,8 @@ from .ingest.loader import LINEAGE_COLUMNS, META_DDL
 
 # DuckDB type of a lineage / meta column -> BigQuery type ("money" is BIGNUMERIC, or NUMERIC on
 # an emulator without BIGNUMERIC).
-_BQ_TYPES = {"varchar": "STRING", "bigint": "INT64", "date": "DATE", "timestamp": "TIMESTAMP",
-             "boolean": "BOOL", "decimal(38, 24)": "money"}
+_BQ_TYPES = {"varchar": "STRING", "bigint": "INT64", "integer": "INT64", "date": "DATE",
+             "timestamp": "TIMESTAMP", "boolean": "BOOL", "decimal(38, 24)": "money"}
 _IDENT = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){0,2}$")
 
 
@@ -104,6 +104,16 @@ def meta_schemas(money_type: str = "BIGNUMERIC") -> dict[str, list[tuple[str, st
         return out
     finally:
         con.close()
+
+
+def table_schema(con: duckdb.DuckDBPyConnection, schema: str, table: str,
+                 money_type: str = "BIGNUMERIC") -> list[tuple[str, str]]:
+    """(column, BigQuery type) of a DuckDB table of the warehouse being published."""
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table]).fetchall()
+    return [(c, _bq_type(_duck_name(t), money_type)) for c, t in rows]
 
 
 def _duck_name(data_type: str) -> str:

@@ -1,6 +1,7 @@
-"""Publishing the DuckDB raw layer to BigQuery (``lib.bigquery``): every family's raw table
-and the two meta tables, with load jobs (from GCS when a staging bucket is set, else uploaded
-with the job) or as external tables over the staged files."""
+"""Publishing the DuckDB raw layer to BigQuery (``lib.bigquery``): every family's raw table,
+the two meta tables and the MLflow runs with their load status, with load jobs (from GCS when
+a staging bucket is set, else uploaded with the job) or as external tables over the staged
+files."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from .bigquery_common import BigQuerySettings, meta_schemas, raw_schema, schema_fields
+from .bigquery_common import BigQuerySettings, meta_schemas, raw_schema, schema_fields, table_schema
 from .ingest.errors import BadInputError
 from .ingest.families import FAMILIES
 from .ingest.loader import ensure_meta
@@ -52,6 +53,11 @@ def publish_warehouse(con: duckdb.DuckDBPyConnection, client, settings: BigQuery
         for name, spec in FAMILIES.items()]
     tables += [(settings.meta_dataset, t, cols)
                for t, cols in meta_schemas(settings.money_type).items()]
+    # The MLflow runs and their load status (lib/mlflow_runs, not a landing family).
+    tables += [(settings.raw_dataset, "mlflow_runs",
+                table_schema(con, "raw", "mlflow_runs", settings.money_type)),
+               (settings.meta_dataset, "mlflow_sync_status",
+                table_schema(con, "meta", "mlflow_sync_status", settings.money_type))]
     published = []
     with tempfile.TemporaryDirectory(prefix="mlcost-bq-") as tmp:
         for dataset, table, columns in tables:

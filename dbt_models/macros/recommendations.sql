@@ -68,4 +68,6 @@ where 1 = 0
 {#- A single-quote character as an SQL expression (a doubled quote in a literal is not BigQuery). -#}
 {% macro single_quote() -%}{{ return(adapter.dispatch('single_quote', 'mlcost')()) }}{%- endmacro %}
 {% macro default__single_quote() -%}chr(39){%- endmacro %}
-{% macro bigquery__single_quote() -%}code_points_to_string([39]){%- endmacro %}
+{#- A double-quoted string literal (BigQuery strings take either quote; the emulator has no
+    CODE_POINTS_TO_STRING). -#}
+{% macro bigquery__single_quote() -%}"'"{%- endmacro %}

@@ -7,7 +7,7 @@
 cast({{ numerator }} / nullif({{ denominator }}, 0) as decimal(38, 12))
 {%- endmacro %}
 {% macro bigquery__unit_ratio(numerator, denominator) -%}
-cast(round(safe_divide({{ numerator }}, nullif({{ denominator }}, 0)), 12) as bignumeric)
+cast(round(safe_divide({{ numerator }}, nullif({{ denominator }}, 0)), 12) as {{ money_type() }})
 {%- endmacro %}
 
 {#- A stored quantity in TB-months (1 TB = 10^12 bytes, a month = the billing month), exact,

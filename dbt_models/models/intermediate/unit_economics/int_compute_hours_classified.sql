@@ -70,7 +70,7 @@ keyed as (
                 and lower(usage_type) not like '%ebsoptimized%'
                 and lower(usage_type) not like '%heavyusage%'
                 then nullif({{ regex_extract(
-                    'lower(usage_type)', '(ml\\.)?[a-z][a-z0-9]*\\.[a-z0-9-]+$') }}, '')
+                    'lower(usage_type)', '(?:ml\\.)?[a-z][a-z0-9]*\\.[a-z0-9-]+$') }}, '')
             -- The ARM SKU form (`Standard_NC6s_v3`) keys like the meter (`nc6s v3`).
             when provider = 'azure'
                 then lower(replace({{ regex_replace_all('azure_vm_size', '^[Ss]tandard_', '') }}, '_', ' '))
@@ -119,7 +119,7 @@ gcp_machines as (
         t.gpus_per_instance,
         coalesce(t.vcpus, cast(
             nullif({{ regex_extract(
-            'm.gcp_machine_type', '^[a-z0-9]+-(standard|highmem|highcpu)-([0-9]+)$', 2) }}, '')
+            'm.gcp_machine_type', '^[a-z0-9]+-(?:standard|highmem|highcpu)-([0-9]+)$', 1) }}, '')
             as {{ dbt.type_int() }}
         )) as vcpus
     from (
