@@ -35,15 +35,18 @@ def _digest(root: Path) -> dict[str, str]:
 
 
 def _content(p: Path) -> bytes:
-    """A file's bytes; an SQLite file (the MLflow store) by its sorted SQL dump: MLflow's
-    migrations create indexes in an order that varies between processes."""
+    """A file's bytes; an SQLite file (the MLflow store) by its sorted SQL dump with each
+    statement's lines sorted: MLflow's migrations create indexes, and list a table's
+    constraints, in an order that varies between processes (SQLAlchemy holds them in sets)."""
     if p.suffix != ".db":
         return p.read_bytes()
     import sqlite3
 
     con = sqlite3.connect(p)
     try:
-        return "\n".join(sorted(con.iterdump())).encode()
+        return "\n".join(sorted(
+            "\n".join(sorted(line.strip().rstrip(",") for line in stmt.splitlines()))
+            for stmt in con.iterdump())).encode()
     finally:
         con.close()
 

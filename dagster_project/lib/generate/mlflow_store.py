@@ -272,13 +272,14 @@ def start_store(path: Path) -> subprocess.Popen | None:
     if importlib.util.find_spec("mlflow") is None:
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Location-independent (the same demo is the same file byte for byte); no artifacts are
-    # stored, a served store would proxy them under this scheme.
+    # Location-independent (the same demo gives the same rows wherever it is written); no
+    # artifacts are stored, a served store would proxy them under this scheme.
     artifacts = "mlflow-artifacts:"
     return subprocess.Popen(
         [sys.executable, "-m", __name__, str(path), artifacts, *EXPERIMENTS],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        # The migrations create indexes in set order: a fixed hash seed keeps the file stable.
+        # The migrations create indexes in set order: a fixed hash seed keeps most of the file
+        # stable (constraint order inside a table's schema text still varies: docs/demo-data.md).
         env={**os.environ, "PYTHONHASHSEED": "0"})
 
 
@@ -335,7 +336,7 @@ def _build(path: Path, artifacts: str, experiments: list[str]) -> None:
             for model, rows in ((SqlRun, run_rows), (SqlTag, tag_rows), (SqlParam, param_rows)):
                 if rows:
                     conn.execute(model.__table__.insert(), rows)
-            # The same store for the same demo, byte for byte: no wall-clock times.
+            # The same rows for the same demo: no wall-clock times.
             conn.execute(SqlExperiment.__table__.update().values(
                 creation_time=created, last_update_time=created))
         store.engine.dispose()
