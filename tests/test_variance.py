@@ -65,7 +65,72 @@ def test_decompose_hand_example():
         assert sum(s.effects.values()) == s.actual_cost - s.plan_cost  # exact
     totals = {e: sum(s.effects[e] for s in segs.values()) for e in EFFECTS}
     assert totals == {"volume_effect": 140, "mix_effect": 10, "price_effect": 30,
-                      "new_discontinued_effect": -15, "unquantified_effect": 15}
+                      "new_discontinued_effect": -15, "unquantified_effect": 15,
+                      "commitment_effect": 0}  # no list costs: no discount rates
+
+
+# Commitment effect on the hand example (docs/variance-and-report.md, "Commitment effect"):
+#   A: reference months list 300, effective 240 -> d_ref = 0.20; the quarter list 480,
+#      effective 330 -> d_act = 0.3125: commitment = (0.20 - 0.3125) * 480 = -54 (more
+#      coverage, cheaper); price = (330 - 300) - (-54) = 84 (= 480 * (1 - 0.20) - 300: the
+#      list price rose).
+#   B: reference list 200, effective 180 -> d_ref = 0.10; the quarter list 270 = effective ->
+#      d_act = 0: commitment = 0.10 * 270 = +27 (coverage lost); price = 0 - 27 = -27.
+#   C (new) has list cost but no plan: its 45 stays new/discontinued, commitment 0.
+# (actual list, actual listed effective, reference list, reference listed effective)
+LISTS = {"SageMaker": (D(480), D(330), D(300), D(240)),
+         "Vertex AI": (D(270), D(270), D(200), D(180)),
+         "TPU": (D(60), D(45), D(60), D(45))}
+
+
+def _segments_with_lists() -> list[var.Segment]:
+    segs = _segments()
+    for s in segs:
+        if s.key["service_name"] in LISTS:
+            (s.actual_list_cost, s.actual_listed_cost, s.ref_list_cost,
+             s.ref_listed_cost) = LISTS[s.key["service_name"]]
+    return segs
+
+
+def test_commitment_effect_hand_example():
+    segs = {s.key["service_name"]: s for s in var.decompose(_segments_with_lists())}
+    a, b, c = segs["SageMaker"], segs["Vertex AI"], segs["TPU"]
+    assert (a.ref_discount_rate, a.actual_discount_rate) == (D("0.2"), D("0.3125"))
+    assert (a.effects["commitment_effect"], a.effects["price_effect"]) == (D(-54), D(84))
+    assert (b.effects["commitment_effect"], b.effects["price_effect"]) == (D(27), D(-27))
+    # volume and mix do not move
+    assert (a.effects["volume_effect"], a.effects["mix_effect"]) == (D(80), D(-20))
+    assert c.status == "new" and c.effects["commitment_effect"] == 0
+    for s in segs.values():
+        assert sum(s.effects.values()) == s.actual_cost - s.plan_cost  # exact
+    totals = {e: sum(s.effects[e] for s in segs.values()) for e in EFFECTS}
+    assert totals == {"volume_effect": 140, "mix_effect": 10, "price_effect": 57,
+                      "new_discontinued_effect": -15, "unquantified_effect": 15,
+                      "commitment_effect": -27}
+
+
+def test_commitment_effect_needs_both_discount_rates():
+    segs = _segments_with_lists()
+    a = next(s for s in segs if s.key["service_name"] == "SageMaker")
+    a.ref_list_cost = a.ref_listed_cost = None  # no reference months
+    b = next(s for s in segs if s.key["service_name"] == "Vertex AI")
+    b.actual_list_cost, b.actual_listed_cost = D(0), D(270)  # no list cost in the quarter
+    var.decompose(segs)
+    assert a.effects["commitment_effect"] == b.effects["commitment_effect"] == 0
+    assert (a.effects["price_effect"], b.effects["price_effect"]) == (D(30), D(0))
+
+
+def test_commitment_effect_is_exact_with_repeating_rates():
+    key = {"team": "t", "workload": "w", "ml_model": "m", "pricing_unit": "Hours",
+           "provider": "x", "service_name": "a"}
+    s = var.Segment(key, D("1000.000000000000000000001"), D("777.7"), D(3), D(7),
+                    actual_list_cost=D("1234.5678"), actual_listed_cost=D("999.99"),
+                    ref_list_cost=D(3), ref_listed_cost=D(1))  # d_ref = 2/3
+    var.decompose([s])
+    ce = s.effects["commitment_effect"]
+    # (2/3 - (1 - 999.99/1234.5678)) * 1234.5678 = 999.99 - 1234.5678/3, rounded once
+    assert ce == (D("999.99") - D("1234.5678") / 3).quantize(D(1).scaleb(-24))
+    assert sum(s.effects.values()) == s.actual_cost - s.plan_cost
 
 
 def test_decompose_is_exact_with_awkward_numbers():
@@ -80,7 +145,9 @@ def test_decompose_is_exact_with_awkward_numbers():
         assert sum(s.effects.values()) == s.actual_cost - s.plan_cost
 
 
-def _hand_db() -> duckdb.DuckDBPyConnection:
+def _hand_db(lists: bool = False) -> duckdb.DuckDBPyConnection:
+    """The hand example as a warehouse; with ``lists`` the list costs of LISTS, the reference
+    ones in 2024-12 (the snapshot's as-of month)."""
     con = make_db(duckdb.connect(), rows=[], budgets=False)
     fc.ensure_schema(con)
     months = fc.parse_quarter("2025Q1")
@@ -92,10 +159,11 @@ def _hand_db() -> duckdb.DuckDBPyConnection:
     for (prov, svc, unit), (pc, pq, ac, aq) in HAND.items():
         for m in months:
             if ac:
+                listed = LISTS[svc][0] / 3 if lists and svc in LISTS else ac / 3
                 con.execute(
                     "INSERT INTO marts.fct_costs_monthly VALUES "
                     "(?, ?, 'alpha', 'm', 'training', 'AI', ?, ?, 'USD', ?, ?, ?, ?)",
-                    [m, prov, svc, unit, ac / 3, ac / 3, ac / 3,
+                    [m, prov, svc, unit, ac / 3, ac / 3, listed,
                      aq / 3 if aq is not None else None],
                 )
             if pc:
@@ -107,6 +175,11 @@ def _hand_db() -> duckdb.DuckDBPyConnection:
                     [f"{prov}/{svc}", prov, svc, unit, m, pc / 3,
                      pq / 3 if pq is not None else None],
                 )
+    for svc, (_, _, ref_list, ref_effective) in LISTS.items() if lists else ():
+        prov, unit = next((k[0], k[2]) for k in HAND if k[1] == svc)
+        con.execute("INSERT INTO marts.fct_costs_monthly VALUES (DATE '2024-12-01', ?, 'alpha', "
+                    "'m', 'training', 'AI', ?, ?, 'USD', ?, ?, ?, 1)",
+                    [prov, svc, unit, ref_effective, ref_effective, ref_list])
     con.execute("INSERT INTO raw.budgets (fiscal_quarter, team, budget_amount, currency) "
                 "VALUES ('2025Q1', 'alpha', '500.00', 'USD')")
     return planning_marts.build(con)
@@ -133,6 +206,81 @@ def test_stored_variance_matches_hand_example():
     assert not [t for t in types.values() if t in ("DOUBLE", "FLOAT", "REAL")]
 
 
+def test_stored_commitment_effect_matches_hand_example():
+    con = _hand_db(lists=True)
+    res = var.compute_quarterly_variance(con, "2025Q1", snapshot_id="manual")
+    assert res.status == "ok", res.reason
+    row = con.execute("SELECT price_effect, commitment_effect, variance_vs_forecast FROM "
+                      "variance.quarterly_variance WHERE quarter = '2025Q1' AND level = 'total'"
+                      ).fetchone()
+    assert row == (D(57), D(-27), D(180))
+    segs = {r[0]: r[1:] for r in con.execute(
+        "SELECT service_name, actual_list_cost, reference_discount_rate, actual_discount_rate, "
+        "commitment_effect, price_effect FROM variance.variance_decomposition").fetchall()}
+    assert segs["SageMaker"] == (D(480), D("0.2"), D("0.3125"), D(-54), D(84))
+    assert segs["Vertex AI"] == (D(270), D("0.1"), D(0), D(27), D(-27))
+    assert segs["TPU"][3] == 0  # new segment
+    assert segs["Support"][3] == 0  # unquantified: no commitment effect
+    bad = con.execute(
+        "SELECT count(*) FROM variance.quarterly_variance WHERE volume_effect + mix_effect + "
+        "price_effect + new_discontinued_effect + unquantified_effect + commitment_effect "
+        "<> variance_vs_forecast").fetchone()[0]
+    assert bad == 0
+    # the column comes right after the other effects (an added export column)
+    names = [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'variance' "
+        "AND table_name = 'quarterly_variance' ORDER BY ordinal_position").fetchall()]
+    assert names[names.index("unquantified_effect") + 1] == "commitment_effect"
+
+
+# The variance tables as the release before the commitment effect created them.
+_OLD_EFFECTS = ("volume_effect DECIMAL(38,24) NOT NULL, mix_effect DECIMAL(38,24) NOT NULL, "
+                "price_effect DECIMAL(38,24) NOT NULL, new_discontinued_effect DECIMAL(38,24) "
+                "NOT NULL, unquantified_effect DECIMAL(38,24) NOT NULL")
+_OLD_DDL = (
+    "CREATE SCHEMA variance",
+    "CREATE TABLE variance.quarterly_variance (quarter VARCHAR NOT NULL, level VARCHAR NOT NULL, "
+    "team VARCHAR, workload VARCHAR, ml_model VARCHAR, snapshot_id VARCHAR NOT NULL, currency "
+    "VARCHAR, actual_cost DECIMAL(38,24) NOT NULL, forecast_cost DECIMAL(38,24) NOT NULL, "
+    "budget_amount DECIMAL(38,24), variance_vs_forecast DECIMAL(38,24) NOT NULL, "
+    "variance_vs_forecast_pct DECIMAL(18,6), variance_vs_budget DECIMAL(38,24), "
+    f"variance_vs_budget_pct DECIMAL(18,6), {_OLD_EFFECTS}, months_outside_80 INTEGER, "
+    "run_id VARCHAR NOT NULL, computed_at TIMESTAMP NOT NULL)",
+    "CREATE TABLE variance.variance_decomposition (quarter VARCHAR NOT NULL, snapshot_id VARCHAR "
+    "NOT NULL, team VARCHAR, workload VARCHAR, ml_model VARCHAR, provider VARCHAR, service_name "
+    "VARCHAR, pricing_unit VARCHAR, segment_status VARCHAR NOT NULL, actual_cost DECIMAL(38,24) "
+    "NOT NULL, plan_cost DECIMAL(38,24) NOT NULL, actual_quantity DECIMAL(38,12), plan_quantity "
+    "DECIMAL(38,12), actual_unit_price DECIMAL(38,12), plan_unit_price DECIMAL(38,12), "
+    "group_volume_ratio DECIMAL(38,12), volume_cost DECIMAL(38,24), mix_cost DECIMAL(38,24), "
+    f"{_OLD_EFFECTS}, total_variance DECIMAL(38,24) NOT NULL, run_id VARCHAR NOT NULL)",
+)
+
+
+def test_a_warehouse_from_before_the_commitment_effect_is_migrated():
+    con = _hand_db(lists=True)
+    for ddl in _OLD_DDL:
+        con.execute(ddl)
+    con.execute("INSERT INTO variance.quarterly_variance VALUES ('2024Q4', 'total', NULL, NULL, "
+                "NULL, 's', 'USD', 10, 4, NULL, 6, 150, NULL, NULL, 1, 2, 3, 0, 0, 0, 'r', "
+                "TIMESTAMP '2025-01-05 00:00:00')")
+    var.ensure_schema(con)
+    old = con.execute("SELECT price_effect, commitment_effect, run_id FROM "
+                      "variance.quarterly_variance WHERE quarter = '2024Q4'").fetchall()
+    assert old == [(D(3), D(0), "r")]  # kept; its effects still sum to the variance
+    fresh = duckdb.connect()
+    var.ensure_schema(fresh)
+    for table in ("quarterly_variance", "variance_decomposition"):
+        layout = "SELECT column_name, data_type, is_nullable FROM information_schema.columns " \
+                 "WHERE table_schema = 'variance' AND table_name = ? ORDER BY ordinal_position"
+        assert con.execute(layout, [table]).fetchall() == fresh.execute(
+            layout, [table]).fetchall()
+    assert var.compute_quarterly_variance(con, "2025Q1", snapshot_id="manual").status == "ok"
+    assert con.execute("SELECT commitment_effect FROM variance.quarterly_variance WHERE quarter "
+                       "= '2025Q1' AND level = 'total'").fetchone() == (D(-27),)
+    assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name LIKE "
+                       "'%before_migration'").fetchone() == (0,)
+
+
 @pytest.fixture
 def synth():
     con = planning_marts.build(make_db(duckdb.connect()))
@@ -153,13 +301,14 @@ def test_quarter_variance_on_synthetic_history(synth):
     bad = synth.execute(
         "SELECT count(*) FROM variance.quarterly_variance WHERE quarter = '2025Q3' AND "
         "(volume_effect + mix_effect + price_effect + new_discontinued_effect "
-        "+ unquantified_effect <> variance_vs_forecast "
+        "+ unquantified_effect + commitment_effect <> variance_vs_forecast "
         "OR actual_cost - forecast_cost <> variance_vs_forecast)"
     ).fetchall()[0][0]
     assert bad == 0
     bad = synth.execute(
         "SELECT count(*) FROM variance.variance_decomposition WHERE volume_effect + mix_effect "
-        "+ price_effect + new_discontinued_effect + unquantified_effect <> total_variance"
+        "+ price_effect + new_discontinued_effect + unquantified_effect + commitment_effect "
+        "<> total_variance"
     ).fetchall()[0][0]
     assert bad == 0
     # totals tie out to the mart, the plan to the locked snapshot, budgets to the budgets file

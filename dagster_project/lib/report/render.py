@@ -31,6 +31,7 @@ EFFECT_LABELS = {
     "price_effect": "Price",
     "new_discontinued_effect": "New / discontinued",
     "unquantified_effect": "Unquantified",
+    "commitment_effect": "Commitment",
 }
 WASTE_DATE_COLUMNS = ("billing_month", "month", "usage_month", "period_start", "usage_date", "date")
 CHART_HISTORY_MONTHS = 9
@@ -475,7 +476,7 @@ def _budget_only_row(team: str | None, actual: Decimal, budget: Decimal | None) 
         "variance_vs_budget": var_b,
         "variance_vs_budget_pct": (var_b / budget * 100) if budget else None,
         "volume_effect": None, "mix_effect": None, "price_effect": None,
-        "new_discontinued_effect": None, "unquantified_effect": None,
+        "new_discontinued_effect": None, "unquantified_effect": None, "commitment_effect": None,
         "months_outside_80": None,
     }
 

@@ -6,9 +6,13 @@ The difference is split, per segment, into
 
 * ``volume_effect = C_vol - C_plan``   where ``C_vol = C_plan * r_g``
 * ``mix_effect    = C_mix - C_vol``    where ``C_mix = C_plan * r_s = P_plan * Q_actual``
-* ``price_effect  = C_act - C_mix``    ( = (P_act - P_plan) * Q_actual )
+* ``price_effect  = C_act - C_mix - commitment_effect``
+* ``commitment_effect = (d_ref - d_act) * L_act`` (the part of ``C_act - C_mix`` that comes
+  from a change in the discount rate ``d = 1 - effective / list cost``: commitment coverage)
 
-with ``r_s = Q_act / Q_plan`` the segment's quantity ratio and ``r_g = sum Q_act / sum Q_plan``
+with ``d_ref`` the segment's discount rate over the three months up to the plan's as-of month,
+``d_act`` the quarter's and ``L_act`` the quarter's list cost (0 without list cost or reference
+months), ``r_s = Q_act / Q_plan`` the segment's quantity ratio and ``r_g = sum Q_act / sum Q_plan``
 over the quantified segments of its *mix group* (team x workload x pricing unit: quantities
 in the same unit that can be added up). New / discontinued segments go to
 ``new_discontinued_effect`` and segments without a usable quantity to
@@ -38,6 +42,7 @@ EFFECTS = (
     "price_effect",
     "new_discontinued_effect",
     "unquantified_effect",
+    "commitment_effect",
 )
 SEG_KEYS = ("team", "workload", "ml_model", "provider", "service_name", "pricing_unit")
 LEVEL_KEYS = {
@@ -63,6 +68,20 @@ class Segment:
     volume_cost: Decimal | None = None
     mix_cost: Decimal | None = None
     group_ratio: Decimal | None = None
+    # Discount rates (commitment effect): the quarter's list cost and effective cost of the
+    # rows with a positive list cost, and the same two sums over the reference months.
+    actual_list_cost: Decimal | None = None
+    actual_listed_cost: Decimal | None = None
+    ref_list_cost: Decimal | None = None
+    ref_listed_cost: Decimal | None = None
+
+    @property
+    def actual_discount_rate(self) -> Decimal | None:
+        return discount_rate(self.actual_listed_cost, self.actual_list_cost)
+
+    @property
+    def ref_discount_rate(self) -> Decimal | None:
+        return discount_rate(self.ref_listed_cost, self.ref_list_cost)
 
     @property
     def total_variance(self) -> Decimal:
@@ -75,6 +94,22 @@ def q24(x: Decimal) -> Decimal:
 
 def q12(x: Decimal | None) -> Decimal | None:
     return None if x is None else x.quantize(_Q12, context=CTX)
+
+
+def discount_rate(effective: Decimal | None, list_cost: Decimal | None) -> Decimal | None:
+    """``1 - effective / list`` (None without a positive list cost), exact to 80 digits."""
+    if effective is None or list_cost is None or list_cost <= 0:
+        return None
+    return CTX.subtract(Decimal(1), CTX.divide(effective, list_cost))
+
+
+def commitment_effect(s: Segment) -> Decimal:
+    """``(d_ref - d_act) * L_act`` rounded once to 24 places: what the change in discount rate
+    (commitment coverage) added to the cost; 0 without both rates. Positive: coverage fell."""
+    d_ref, d_act = s.ref_discount_rate, s.actual_discount_rate
+    if d_ref is None or d_act is None:
+        return Decimal(0)
+    return q24(CTX.multiply(CTX.subtract(d_ref, d_act), s.actual_list_cost))
 
 
 def pct(num: Decimal | None, den: Decimal | None) -> Decimal | None:
@@ -130,21 +165,34 @@ def _decompose(segments: Sequence[Segment]) -> list[Segment]:
             m.mix_cost = q24(CTX.multiply(m.plan_cost, r_s))
             m.effects["volume_effect"] = m.volume_cost - m.plan_cost
             m.effects["mix_effect"] = m.mix_cost - m.volume_cost
-            m.effects["price_effect"] = m.actual_cost - m.mix_cost
+            # The commitment effect is carved out of the price step, so the chain still
+            # telescopes: volume + mix + price + commitment = C_act - C_plan exactly.
+            m.effects["commitment_effect"] = commitment_effect(m)
+            m.effects["price_effect"] = (
+                m.actual_cost - m.mix_cost - m.effects["commitment_effect"])
     return list(segments)
+
+
+def _dec(value: Any) -> Decimal | None:
+    return Decimal(value) if value is not None else None
 
 
 def segments_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[Segment]:
     """Segments from rows holding the six keys and actual/plan cost and quantity (None = 0
-    cost, unknown quantity), as ``persistence.read_segments`` returns them."""
+    cost, unknown quantity), as ``persistence.read_segments`` returns them; the list-cost sums
+    of the discount rates when the rows have them."""
     out = []
     for r in rows:
         out.append(Segment(
             {k: r[k] for k in SEG_KEYS},
-            Decimal(r["actual_cost"]) if r["actual_cost"] is not None else Decimal(0),
-            Decimal(r["plan_cost"]) if r["plan_cost"] is not None else Decimal(0),
-            Decimal(r["actual_quantity"]) if r["actual_quantity"] is not None else None,
-            Decimal(r["plan_quantity"]) if r["plan_quantity"] is not None else None,
+            _dec(r["actual_cost"]) or Decimal(0),
+            _dec(r["plan_cost"]) or Decimal(0),
+            _dec(r["actual_quantity"]),
+            _dec(r["plan_quantity"]),
+            actual_list_cost=_dec(r.get("actual_list_cost")),
+            actual_listed_cost=_dec(r.get("actual_listed_cost")),
+            ref_list_cost=_dec(r.get("ref_list_cost")),
+            ref_listed_cost=_dec(r.get("ref_listed_cost")),
         ))
     return out
 
@@ -218,4 +266,7 @@ def segment_row(s: Segment) -> dict[str, Any]:
         "volume_cost": s.volume_cost, "mix_cost": s.mix_cost,
         **{e: q24(s.effects[e]) for e in EFFECTS},
         "total_variance": q24(s.total_variance),
+        "actual_list_cost": q24(s.actual_list_cost) if s.actual_list_cost is not None else None,
+        "reference_discount_rate": q12(s.ref_discount_rate),
+        "actual_discount_rate": q12(s.actual_discount_rate),
     }

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from dagster_project.lib.ingest.sql import quote_ident
 from dagster_project.lib.warehouse import arrow_views, table_exists, transaction
 
 _DDL = (
@@ -40,6 +41,7 @@ _DDL = (
         price_effect              DECIMAL(38,24) NOT NULL,
         new_discontinued_effect   DECIMAL(38,24) NOT NULL,
         unquantified_effect       DECIMAL(38,24) NOT NULL,
+        commitment_effect         DECIMAL(38,24) NOT NULL,
         months_outside_80         INTEGER,
         run_id                    VARCHAR NOT NULL,
         computed_at               TIMESTAMP NOT NULL
@@ -70,7 +72,11 @@ _DDL = (
         price_effect              DECIMAL(38,24) NOT NULL,
         new_discontinued_effect   DECIMAL(38,24) NOT NULL,
         unquantified_effect       DECIMAL(38,24) NOT NULL,
+        commitment_effect         DECIMAL(38,24) NOT NULL,
         total_variance            DECIMAL(38,24) NOT NULL,
+        actual_list_cost          DECIMAL(38,24),
+        reference_discount_rate   DECIMAL(38,12),
+        actual_discount_rate      DECIMAL(38,12),
         run_id                    VARCHAR NOT NULL
     )
     """,
@@ -95,9 +101,48 @@ def read_frame(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> 
     return con.sql(sql, params=params).pl()
 
 
+# Columns added after the first release, with the value earlier rows get (docs/
+# variance-and-report.md, "Commitment effect"): rows computed before the commitment effect
+# existed keep it inside price_effect, so 0 keeps their effects summing to the variance.
+_ADDED = {
+    "quarterly_variance": {"commitment_effect": "0"},
+    "variance_decomposition": {"commitment_effect": "0", "actual_list_cost": "NULL",
+                               "reference_discount_rate": "NULL",
+                               "actual_discount_rate": "NULL"},
+}
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for ddl in _DDL:
         con.execute(ddl)
+    for table, added in _ADDED.items():
+        have = _columns(con, table)
+        if not set(added) <= set(have):
+            _migrate(con, table, have, added)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'variance' "
+        "AND table_name = ? ORDER BY ordinal_position", [table]).fetchall()]
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, table: str, have: list[str],
+             added: dict[str, str]) -> None:
+    """Rebuild a table of an older warehouse in today's layout (new columns in their place,
+    not appended, so every warehouse exports the same column order), keeping its rows."""
+    # Identifiers come from this module (_DDL, _ADDED, information_schema), never from data;
+    # they are quoted all the same.
+    ddl = next(d for d in _DDL if f"variance.{table} (" in d)
+    new, old = f"variance.{quote_ident(table)}", quote_ident(f"{table}__before_migration")
+    with transaction(con):
+        con.execute(f"ALTER TABLE {new} RENAME TO {old}")
+        con.execute(ddl)
+        cols = [c for c in _columns(con, table) if c in have or c in added]
+        names = ", ".join(quote_ident(c) for c in cols)
+        values = ", ".join(quote_ident(c) if c in have else added[c] for c in cols)
+        con.execute(f"INSERT INTO {new} ({names}) SELECT {values} FROM variance.{old}")  # noqa: S608
+        con.execute(f"DROP TABLE variance.{old}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,13 +193,25 @@ def incomplete_reason(
 # --------------------------------------------------------------------------------------------
 
 # Keys may be null (a cost without pricing unit): they match null, as Python tuples did.
+# The discount rates of the commitment effect use the rows with a positive list cost only
+# (list_cost, and the effective cost of those rows: "listed"), in the quarter and in the three
+# reference months up to the plan's as-of month.
 _SEGMENTS_SQL = """
     WITH actual AS (
         SELECT team, workload, ml_model, provider, service_name, pricing_unit,
                SUM(effective_cost) AS actual_cost,
-               SUM(pricing_quantity) FILTER (WHERE pricing_unit IS NOT NULL) AS actual_quantity
+               SUM(pricing_quantity) FILTER (WHERE pricing_unit IS NOT NULL) AS actual_quantity,
+               SUM(list_cost) FILTER (WHERE list_cost > 0) AS actual_list_cost,
+               SUM(effective_cost) FILTER (WHERE list_cost > 0) AS actual_listed_cost
         FROM marts.fct_costs_monthly
         WHERE billing_month >= $start AND billing_month < $end
+        GROUP BY ALL
+    ),
+    ref AS (
+        SELECT team, workload, ml_model, provider, service_name, pricing_unit,
+               SUM(list_cost) AS ref_list_cost, SUM(effective_cost) AS ref_listed_cost
+        FROM marts.fct_costs_monthly
+        WHERE billing_month >= $ref_start AND billing_month < $ref_end AND list_cost > 0
         GROUP BY ALL
     ),
     plan AS (
@@ -171,7 +228,8 @@ _SEGMENTS_SQL = """
            coalesce(actual.provider, plan.provider) AS provider,
            coalesce(actual.service_name, plan.service_name) AS service_name,
            coalesce(actual.pricing_unit, plan.pricing_unit) AS pricing_unit,
-           actual_cost, actual_quantity, plan_cost, plan_quantity
+           actual_cost, actual_quantity, plan_cost, plan_quantity,
+           actual_list_cost, actual_listed_cost, ref_list_cost, ref_listed_cost
     FROM actual
     FULL OUTER JOIN plan
         ON actual.team IS NOT DISTINCT FROM plan.team
@@ -180,15 +238,35 @@ _SEGMENTS_SQL = """
         AND actual.provider IS NOT DISTINCT FROM plan.provider
         AND actual.service_name IS NOT DISTINCT FROM plan.service_name
         AND actual.pricing_unit IS NOT DISTINCT FROM plan.pricing_unit
+    LEFT JOIN ref
+        ON ref.team IS NOT DISTINCT FROM coalesce(actual.team, plan.team)
+        AND ref.workload IS NOT DISTINCT FROM coalesce(actual.workload, plan.workload)
+        AND ref.ml_model IS NOT DISTINCT FROM coalesce(actual.ml_model, plan.ml_model)
+        AND ref.provider IS NOT DISTINCT FROM coalesce(actual.provider, plan.provider)
+        AND ref.service_name IS NOT DISTINCT FROM coalesce(actual.service_name,
+                                                           plan.service_name)
+        AND ref.pricing_unit IS NOT DISTINCT FROM coalesce(actual.pricing_unit,
+                                                           plan.pricing_unit)
 """
 
 
 def read_segments(
-    con: duckdb.DuckDBPyConnection, snapshot_id: str, scenario: str, start: date, end: date
+    con: duckdb.DuckDBPyConnection, snapshot_id: str, scenario: str, start: date, end: date,
+    ref_start: date | None = None, ref_end: date | None = None,
 ) -> pl.DataFrame:
-    """Actual and plan cost and quantity per segment of [start, end) (null: no such side)."""
-    params = {"start": start, "end": end, "snapshot": snapshot_id, "scenario": scenario}
+    """Actual and plan cost and quantity per segment of [start, end) (null: no such side),
+    with the list-cost sums of the quarter and of the reference months [ref_start, ref_end)
+    (none when no reference window is given)."""
+    params = {"start": start, "end": end, "snapshot": snapshot_id, "scenario": scenario,
+              "ref_start": ref_start or start, "ref_end": ref_end or start}
     return read_frame(con, _SEGMENTS_SQL, params)
+
+
+def snapshot_as_of(con: duckdb.DuckDBPyConnection, snapshot_id: str) -> date | None:
+    """The as-of month (last month of actuals) of a forecast snapshot."""
+    row = con.execute("SELECT as_of_month FROM forecast.forecast_snapshots WHERE snapshot_id = ?",
+                      [snapshot_id]).fetchone()
+    return row[0] if row else None
 
 
 def plan_months(

@@ -116,8 +116,13 @@ def _compute(
             "skipped", quarter, snapshot_id,
             reason=f"snapshot {snapshot_id} does not cover all months of {quarter}")
 
-    segments = segments_from_rows(
-        store.read_segments(con, snapshot_id, scenario, start, end).iter_rows(named=True))
+    # The commitment effect's reference discount rates: the three months up to and including
+    # the plan's as-of month (the last month of actuals the locked forecast saw).
+    as_of = store.snapshot_as_of(con, snapshot_id)
+    ref_start, ref_end = (fc.add_months(as_of, -2), fc.add_months(as_of, 1)) if as_of else (
+        None, None)
+    segments = segments_from_rows(store.read_segments(
+        con, snapshot_id, scenario, start, end, ref_start, ref_end).iter_rows(named=True))
     decompose(segments)
     segs = [s for s in segments if s.status != "zero"]
 
