@@ -98,6 +98,28 @@ def reference_set() -> str:
     return value
 
 
+# The review pack's materiality thresholds (docs/review-marts.md): key -> (env, default).
+MATERIALITY = {"materiality_amount": ("MLCOST_MATERIALITY_AMOUNT", "1000"),
+               "materiality_pct": ("MLCOST_MATERIALITY_PCT", "5")}
+
+
+def materiality(key: str) -> str:
+    """MLCOST_MATERIALITY_AMOUNT / _PCT, else the mlcost.toml key, else 1000 / 5: the dbt vars
+    of the same name override all three (macro `materiality`)."""
+    from dagster_project.exit_codes import USAGE, ExitError
+    from dagster_project.lib.config import materiality_value
+
+    env, default = MATERIALITY[key]
+    raw = os.environ.get(env)
+    if raw is not None and raw.strip():
+        value = materiality_value(raw)
+        if value is None:
+            raise ExitError(f"{env}={raw!r} is not a materiality threshold: a number >= 0 with "
+                            "at most 9 decimals (e.g. 1000 or 2.5).", USAGE)
+        return value
+    return _from_file(key) or default
+
+
 def reports_dir() -> Path:
     return Path(os.environ.get("MLCOST_REPORTS", PROJECT_ROOT / "data" / "reports")).resolve()
 
@@ -113,3 +135,5 @@ def export_env() -> None:
     os.environ["MLCOST_REPORTS"] = str(reports_dir())
     os.environ["MLCOST_EXPORTS"] = str(exports_dir())
     os.environ["MLCOST_REFERENCE_SET"] = reference_set()
+    for key, (env, _) in MATERIALITY.items():
+        os.environ[env] = materiality(key)

@@ -7,11 +7,15 @@ tomllib. Precedence (settings.py applies it): flags > environment > this file > 
     scenarios = "scenarios.yml"          # forecast scenarios file, relative to this file
     mlflow_uri = "http://127.0.0.1:5000" # MLflow tracking URI
     reference_set = "default"            # reference seeds: default (neutral) or demo
+    materiality_amount = 1000            # review pack: a variance is material when its amount
+    materiality_pct = 5                  # AND its percentage reach both (docs/review-marts.md)
 
 `scenarios` names the forecast's planning assumptions file (read by lib/forecast/command.py;
 without it, `scenarios.yml` beside the landing folder is used when it exists). `target` is
 read and validated here for the BigQuery work; `mlflow_uri` is the tracking store the asset
-raw/mlflow_runs and `mlcost sync-mlflow` read (docs/mlflow.md).
+raw/mlflow_runs and `mlcost sync-mlflow` read (docs/mlflow.md). `materiality_amount` (in the
+billing currency) and `materiality_pct` are the review marts' materiality thresholds (numbers or
+numeric strings, >= 0), handed to dbt through MLCOST_MATERIALITY_AMOUNT / _PCT.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from dagster_project.exit_codes import USAGE, ExitError
@@ -27,7 +32,12 @@ from dagster_project.exit_codes import USAGE, ExitError
 FILE_NAME = "mlcost.toml"
 CONFIG_ENV = "MLCOST_CONFIG"  # a file to use instead of the search; "" = no file at all
 TARGETS = ("dev", "prod", "ci", "emulator")  # the outputs of dbt_models/profiles.yml
-KEYS = ("landing", "warehouse", "target", "scenarios", "mlflow_uri", "reference_set")
+KEYS = ("landing", "warehouse", "target", "scenarios", "mlflow_uri", "reference_set",
+        "materiality_amount", "materiality_pct")
+# Keys whose value is a number (TOML integer or float, or a string holding one).
+NUMBER_KEYS = ("materiality_amount", "materiality_pct")
+# A threshold reaches dbt SQL as a literal (macro materiality): only plain decimals pass.
+MATERIALITY_RE = r"[0-9]{1,15}(\.[0-9]{1,9})?"
 # A reference-set name reaches dbt SQL (macro reference_rows): only these characters pass.
 REFERENCE_SET_RE = r"[a-z0-9][a-z0-9_-]{0,62}"
 
@@ -41,6 +51,18 @@ class ProjectConfig:
     scenarios: str | None = None
     mlflow_uri: str | None = None
     reference_set: str | None = None
+    materiality_amount: str | None = None
+    materiality_pct: str | None = None
+
+
+def materiality_value(value: object) -> str | None:
+    """A materiality threshold as plain decimal text (e.g. "1000", "2.5"), or None when it is
+    not a non-negative number of at most 15 digits and 9 decimals."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    text = (format(Decimal(repr(value)), "f") if isinstance(value, float)
+            else str(value).strip())
+    return text if re.fullmatch(MATERIALITY_RE, text) else None
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -86,6 +108,13 @@ def parse_config(file: Path) -> ProjectConfig:
         raise _bad(file, unknown[0], "unknown key")
     values: dict[str, str] = {}
     for key, value in data.items():
+        if key in NUMBER_KEYS:
+            number = materiality_value(value)
+            if number is None:
+                raise _bad(file, key, f"expected a number >= 0 (e.g. {key} = 1000), got "
+                           f"{value!r}")
+            values[key] = number
+            continue
         if not isinstance(value, str) or not value.strip():
             raise _bad(file, key, f"expected a non-empty string, got {value!r}")
         values[key] = value.strip()

@@ -5,7 +5,10 @@
   billing period; a run over a partition range passes that window to dbt (`billing_window`);
 - `dbt_whole_history_marts` — models that look across periods, rebuilt whole;
 - `dbt_recommendations` — the cost-control recommendations, after the what-if assets whose
-  commitment answer they read.
+  commitment answer they read;
+- `dbt_review` — the quarterly review pack's marts (docs/review-marts.md), last: they read
+  the variance, forecast, anomaly and planning tables (Python) and the recommendation and
+  unit-cost marts.
 
 All write the embedded DuckDB, so all share the `duckdb_warehouse` pool (limit 1).
 """
@@ -160,8 +163,22 @@ def dbt_recommendations(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     yield from _run_dbt(dbt, context, config)
 
 
+@dbt_assets(
+    manifest=mlcost_dbt_project.manifest_path,
+    project=mlcost_dbt_project,
+    selector="review",
+    name="dbt_review",
+    dagster_dbt_translator=MlcostTranslator(),
+    pool=POOL,
+)
+def dbt_review(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    # Its own invocation, after the Python assets whose tables the review marts read (their
+    # dbt sources name those assets, so Dagster orders it; docs/review-marts.md).
+    yield from _run_dbt(dbt, context, config)
+
+
 ASSETS = [dbt_reference_and_staging, dbt_billing_history, dbt_whole_history_marts,
-          dbt_recommendations]
+          dbt_recommendations, dbt_review]
 
 
 class MlcostDbtCliResource(DbtCliResource):

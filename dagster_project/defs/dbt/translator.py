@@ -14,7 +14,10 @@ STAGE_GROUPS = {"staging": "staging", "intermediate": "intermediate", "focus": "
 
 class MlcostTranslator(DagsterDbtTranslator):
     def __init__(self) -> None:
-        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        # Several tables of one Python asset (forecast_values and forecast_snapshots, both
+        # written by forecast/forecast_snapshots) may be read by one dbt asset (dbt_review).
+        super().__init__(settings=DagsterDbtTranslatorSettings(
+            enable_asset_checks=True, enable_duplicate_source_asset_keys=True))
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
