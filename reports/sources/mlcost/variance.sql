@@ -19,6 +19,7 @@ select
     cast(price_effect as double) as price_effect,
     cast(new_discontinued_effect as double) as new_discontinued_effect,
     cast(unquantified_effect as double) as unquantified_effect,
+    cast(commitment_effect as double) as commitment_effect,
     months_outside_80,
     computed_at
 from read_parquet('../data/exports/variance.parquet')

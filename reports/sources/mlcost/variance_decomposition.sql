@@ -20,5 +20,6 @@ select
     cast(price_effect as double) as price_effect,
     cast(new_discontinued_effect as double) as new_discontinued_effect,
     cast(unquantified_effect as double) as unquantified_effect,
+    cast(commitment_effect as double) as commitment_effect,
     cast(total_variance as double) as total_variance
 from read_parquet('../data/exports/variance_decomposition.parquet')

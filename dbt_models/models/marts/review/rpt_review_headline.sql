@@ -9,13 +9,14 @@ with calendar as (
     select * from {{ ref('dim_calendar') }}
 ),
 
+-- One row per quarter (both flags are per quarter in dim_calendar, the rule's one owner).
 quarters as (
     select
         quarter,
-        max(months_in_quarter_with_data) as months_with_data,
-        {{ bool_or('is_quarter_complete') }} as is_quarter_complete
+        is_quarter_complete,
+        max(months_in_quarter_with_data) as months_with_data
     from calendar
-    group by quarter
+    group by quarter, is_quarter_complete
     having max(months_in_quarter_with_data) > 0
 ),
 
