@@ -1,8 +1,10 @@
 -- The drivers of a material variance explain all of it: per parent (team, or team x model)
 -- and kind (resource, sku), the deltas add up exactly to the parent's variance_vs_forecast,
 -- and the expected costs to its forecast_cost. Shown in Dagster as a check on
--- fct_variance_drivers.
-{{ config(meta={'dagster': {'ref': {'name': 'fct_variance_drivers'}}}) }}
+-- fct_variance_drivers. A warning, not an error: the only way it fails with correct SQL is a
+-- quarter whose variance was computed before its months were re-delivered (the variance
+-- asset recomputes recent quarters only), and that must not stop a run.
+{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'fct_variance_drivers'}}}) }}
 with drivers as (
     select
         quarter,
