@@ -330,6 +330,11 @@ def test_defaults_and_a_warehouse_without_variance_or_forecast(review, tmp_path)
             assert c.execute(sql).fetchone() == (0,), sql
         rows = _rows(c, "select * from marts.rpt_review_headline")
     assert rows and {r["forecast_flag"] for r in rows} == {"no_forecast"}
+    # a complete quarter compared here covers the whole quarter, a running one its months
+    assert {(r["quarter"], r["comparison_basis"], r["months_with_data"]) for r in rows} == {
+        ("2026Q2", "months_to_date", 1), ("2026Q3", "quarter", 3)}
+    budgets = {r["team"]: r["budget_amount"] for r in rows if r["quarter"] == "2026Q3"}
+    assert budgets["search-ranking"] == D("44100")  # the demo's whole-quarter budget
     assert {(r["materiality_amount"], r["materiality_pct"]) for r in rows} == {(D(1000), D(5))}
     for r in rows:
         assert r["is_material_vs_budget"] == _material(

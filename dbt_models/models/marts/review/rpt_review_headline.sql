@@ -4,7 +4,8 @@
     its numbers from there unchanged, so the total equals `mlcost export variance` to the
     cent. Any other quarter (running, or without a lock) is compared here to date: actuals of
     its months with cost data against its lock's plan for those months and the budget
-    prorated by months with data / 3 (comparison_basis 'months_to_date'). -#}
+    prorated by months with data / 3 (comparison_basis 'months_to_date' unless all three
+    months have data). -#}
 with calendar as (
     select * from {{ ref('dim_calendar') }}
 ),
@@ -234,8 +235,11 @@ compared as (
         {{ pct_of('r.actual_cost - r.budget_amount', 'r.budget_amount') }}
             as variance_vs_budget_pct,
         r.snapshot_id,
-        'months_to_date' as comparison_basis
+        case
+            when o.months_with_data = 3 then 'quarter' else 'months_to_date'
+        end as comparison_basis
     from open_rows as r
+    inner join open_quarters as o on r.quarter = o.quarter
     left join currencies as cur on r.quarter = cur.quarter
     union all
     select
