@@ -20,7 +20,7 @@ FORECAST_LOCKS = dg.AssetKey(["forecast", "forecast_locks"])
     kinds={"python", "duckdb"},
     pool="duckdb_warehouse",
     description="Actual vs locked forecast vs budget per complete quarter, decomposed into "
-                "volume, mix and price effects.",
+                "volume, mix, price and commitment effects.",
 )
 def quarterly_variance(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     from dagster_project.lib.variance import complete_quarters, compute_quarterly_variance
