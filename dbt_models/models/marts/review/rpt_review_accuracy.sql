@@ -9,7 +9,7 @@ with scored as (
 
 scoped as (
     select
-        quarter as quarter_scope,
+        scored.quarter as quarter_scope,
         scored.*
     from scored
     union all
@@ -25,16 +25,12 @@ final as (
         horizon,
         quarter_scope,
         cast(count(*) as {{ dbt.type_int() }}) as n_points,
-        cast(
-            sum(abs(error)) / nullif(sum(abs(actual)), 0) as decimal(38, 12)
-        ) as wape,
-        cast(100 * sum(error) / nullif(sum(actual), 0) as decimal(38, 12)) as bias_pct,
-        cast(
-            avg(case when in_band_80 then 1.0 else 0.0 end) as decimal(38, 12)
-        ) as coverage_80,
-        cast(
-            avg(case when in_band_95 then 1.0 else 0.0 end) as decimal(38, 12)
-        ) as coverage_95,
+        {{ to_decimal('sum(abs(error)) / nullif(sum(abs(actual)), 0)', 38, 12) }} as wape,
+        {{ to_decimal('100 * sum(error) / nullif(sum(actual), 0)', 38, 12) }} as bias_pct,
+        {{ to_decimal('sum(case when in_band_80 then 1 else 0 end) / count(*)', 38, 12) }}
+            as coverage_80,
+        {{ to_decimal('sum(case when in_band_95 then 1 else 0 end) / count(*)', 38, 12) }}
+            as coverage_95,
         cast(count(distinct snapshot_id) as {{ dbt.type_int() }}) as snapshots,
         min(month) as first_month,
         max(month) as last_month

@@ -19,6 +19,8 @@
 {%- set fail_pct = var('review_coverage_fail_pct', 80) | float -%}
 {%- set late_days = var('review_late_days', 5) | int -%}
 {%- set text = dbt.type_string() -%}
+{#- value: a percentage or a count, one decimal type for both. -#}
+{%- set value_type = 'numeric' if target.type == 'bigquery' else 'decimal(38, 6)' -%}
 
 with coverage as (
     select * from {{ ref('rpt_attribution_coverage') }}
@@ -60,7 +62,7 @@ coverage_check as (
         provider,
         'attribution_coverage' as check_name,
         cast(
-            100 * (1 - sum(unallocated_cost) / nullif(sum(total_cost), 0)) as decimal(38, 6)
+            100 * (1 - sum(unallocated_cost) / nullif(sum(total_cost), 0)) as {{ value_type }}
         ) as value,
         'pct' as unit,
         'lowest month '
@@ -99,8 +101,10 @@ reconciliation_check as (
         slices.quarter,
         slices.provider,
         'reconciliation' as check_name,
-        cast(sum(case when slices.status <> 'reconciled' then 1 else 0 end)
-            as decimal(38, 6)) as value,
+        cast(
+            sum(case when slices.status <> 'reconciled' then 1 else 0 end)
+            as {{ value_type }}
+        ) as value,
         'count' as unit,
         min(reconciliation_failures.detail) as detail,
         cast(count(*) as {{ dbt.type_int() }}) as checked_rows
@@ -127,8 +131,10 @@ held_back_check as (
         quarter,
         provider,
         'held_back_slices' as check_name,
-        cast(count(distinct account || '|' || cast(billing_period as {{ text }}))
-            as decimal(38, 6)) as value,
+        cast(
+            count(distinct account || '|' || cast(billing_period as {{ text }}))
+            as {{ value_type }}
+        ) as value,
         'count' as unit,
         {{ dbt.listagg(
             "account || ' ' || cast(billing_period as " ~ text ~ ") || ': ' || rule",
@@ -161,7 +167,7 @@ quarantined_check as (
         quarter,
         provider,
         'quarantined_files' as check_name,
-        cast(count(*) as decimal(38, 6)) as value,
+        cast(count(*) as {{ value_type }}) as value,
         'count' as unit,
         {{ dbt.listagg(
             "file_name || coalesce(' (' || substr(error, 1, 120) || ')', '')",
@@ -222,16 +228,19 @@ late_check as (
         lateness.quarter,
         lateness.provider,
         'late_deliveries' as check_name,
-        cast(sum(case when lateness.is_late and not lateness.is_backfill then 1 else 0 end)
-            as decimal(38, 6)) as value,
+        cast(
+            sum(case when lateness.is_late and not lateness.is_backfill then 1 else 0 end)
+            as {{ value_type }}
+        ) as value,
         'count' as unit,
         coalesce(
             min(late_slices.detail),
             case
                 when sum(case when lateness.is_backfill then 1 else 0 end) > 0
-                    then cast(sum(case when lateness.is_backfill then 1 else 0 end) as {{ text }})
-                    || ' period(s) arrived with the first load of their account (a backfill):'
-                    || ' lateness not judged'
+                    then
+                        cast(sum(case when lateness.is_backfill then 1 else 0 end) as {{ text }})
+                        || ' period(s) arrived with the first load of their account (a backfill):'
+                        || ' lateness not judged'
             end
         ) as detail,
         cast(count(*) as {{ dbt.type_int() }}) as checked_rows
@@ -262,7 +271,7 @@ redelivery_check as (
         quarter,
         provider,
         'redeliveries' as check_name,
-        cast(count(*) as decimal(38, 6)) as value,
+        cast(count(*) as {{ value_type }}) as value,
         'count' as unit,
         {{ dbt.listagg(
             "account || ' ' || cast(billing_period as " ~ text ~ ") || ' replaced: ' || path",
@@ -287,17 +296,29 @@ checks as (
 ),
 
 check_names as (
-    select 'attribution_coverage' as check_name, 'pct' as unit
+    select
+        'attribution_coverage' as check_name,
+        'pct' as unit
     union all
-    select 'reconciliation', 'count'
+    select
+        'reconciliation' as check_name,
+        'count' as unit
     union all
-    select 'held_back_slices', 'count'
+    select
+        'held_back_slices' as check_name,
+        'count' as unit
     union all
-    select 'quarantined_files', 'count'
+    select
+        'quarantined_files' as check_name,
+        'count' as unit
     union all
-    select 'late_deliveries', 'count'
+    select
+        'late_deliveries' as check_name,
+        'count' as unit
     union all
-    select 'redeliveries', 'count'
+    select
+        'redeliveries' as check_name,
+        'count' as unit
 ),
 
 quarter_providers as (

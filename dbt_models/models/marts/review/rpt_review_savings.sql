@@ -23,8 +23,10 @@ waste_rows as (
         team,
         'idle_waste' as source,
         billing_currency,
-        cast(count(distinct {{ grain_text(['provider', 'resource_id', 'waste_type']) }})
-            as {{ dbt.type_int() }}) as items,
+        cast(
+            count(distinct {{ grain_text(['provider', 'resource_id', 'waste_type']) }})
+            as {{ dbt.type_int() }}
+        ) as items,
         cast(null as {{ dbt.type_int() }}) as open_items,
         sum(wasted_cost) as waste_found,
         cast(null as {{ money_type() }}) as estimated_monthly_saving,
@@ -41,8 +43,10 @@ found as (
         recommendation_type as source,
         billing_currency,
         cast(count(*) as {{ dbt.type_int() }}) as items,
-        cast(sum(case when status in ('open', 'accepted', 'in_progress') then 1 else 0 end)
-            as {{ dbt.type_int() }}) as open_items,
+        cast(
+            sum(case when status in ('open', 'accepted', 'in_progress') then 1 else 0 end)
+            as {{ dbt.type_int() }}
+        ) as open_items,
         sum(
             case
                 when status in ('open', 'accepted', 'in_progress')

@@ -13,7 +13,7 @@ monthly as (
         cast({{ dbt.date_trunc('quarter', 'month') }} as date) as quarter_start,
         unit_costs.*
     from unit_costs
-    where is_available
+    where unit_costs.is_available
 ),
 
 quarterly as (
@@ -41,6 +41,30 @@ with_ratio as (
     from quarterly
 ),
 
+-- The same row one quarter earlier, whatever came before it.
+lagged as (
+    select
+        *,
+        lag(quarter_start) over grain_by_quarter as prev_quarter_start,
+        lag(cost_per_unit) over grain_by_quarter as prev_cost_per_unit
+    from with_ratio
+    window grain_by_quarter as (
+        partition by ml_model, team, workload, unit, unit_detail, billing_currency
+        order by quarter_start
+    )
+),
+
+-- Only the quarter right before counts as "previous": a gap is not a trend.
+with_previous as (
+    select
+        *,
+        case
+            when prev_quarter_start = cast({{ dbt.dateadd('month', -3, 'quarter_start') }} as date)
+                then prev_cost_per_unit
+        end as prev_quarter_cost_per_unit
+    from lagged
+),
+
 final as (
     select
         quarter,
@@ -55,26 +79,10 @@ final as (
         billing_currency,
         months_available,
         prev_quarter_cost_per_unit,
-        cast(
-            100 * (cost_per_unit - prev_quarter_cost_per_unit)
-            / nullif(prev_quarter_cost_per_unit, 0) as decimal(38, 6)
-        ) as change_pct
-    from (
-        select
-            with_ratio.*,
-            -- Only the quarter right before counts as "previous": a gap is not a trend.
-            case
-                when lag(quarter_start) over (
-                    partition by ml_model, team, workload, unit, unit_detail, billing_currency
-                    order by quarter_start
-                ) = cast({{ dbt.dateadd('month', -3, 'quarter_start') }} as date)
-                    then lag(cost_per_unit) over (
-                        partition by ml_model, team, workload, unit, unit_detail, billing_currency
-                        order by quarter_start
-                    )
-            end as prev_quarter_cost_per_unit
-        from with_ratio
-    ) as lagged
+        {{ to_decimal(
+            '100 * (cost_per_unit - prev_quarter_cost_per_unit)'
+            ~ ' / nullif(prev_quarter_cost_per_unit, 0)', 38, 6) }} as change_pct
+    from with_previous
 )
 
 select * from final

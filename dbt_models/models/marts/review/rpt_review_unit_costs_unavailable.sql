@@ -11,7 +11,7 @@ unavailable as (
         {{ quarter_label('month') }} as quarter,
         unit_costs.*
     from unit_costs
-    where not is_available
+    where not unit_costs.is_available
 ),
 
 final as (
