@@ -6,6 +6,7 @@ checks on a scratch copy whose ledger and deliveries the tests change."""
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import os
 import shutil
 import subprocess
@@ -23,6 +24,13 @@ from .conftest import run_dbt
 
 REVIEW = ["path:models/marts/review"]
 TOL = Decimal("1e-9")
+
+
+@pytest.fixture(autouse=True)
+def _exact_sums():
+    """Python's default 28 significant digits would round sums of DECIMAL(38,24) money."""
+    with decimal.localcontext(decimal.Context(prec=80)):
+        yield
 
 
 def rows(con, sql: str, params=None) -> list[dict]:
