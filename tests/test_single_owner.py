@@ -128,11 +128,12 @@ def test_python_outputs_are_dbt_sources_pointing_at_their_assets(manifest):
     for key in expected:
         asset = "/".join(sources[key]["meta"]["dagster"]["asset_key"])
         assert asset in keys, (key, asset)
-    # only the review marts read them: the Python assets run after the other marts, and the
-    # review selector (models/marts/review) after the Python assets (no cycle in the graph)
+    # only the review marts (and their ephemeral pieces) read them: the Python assets run
+    # after the other marts, and the review marts after the Python assets (no cycle)
     children = manifest["child_map"]
     review = {n["unique_id"] for n in manifest["nodes"].values()
-              if n["original_file_path"].startswith("models/marts/review/")}
+              if n["original_file_path"].startswith(("models/marts/review/",
+                                                     "models/intermediate/review/"))}
     for s in manifest["sources"].values():
         if s["source_name"] in ("forecast", "variance", "monitoring"):
             readers = {c for c in children[s["unique_id"]] if not c.startswith("test.")}
