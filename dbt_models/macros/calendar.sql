@@ -13,3 +13,11 @@ select month
 from {{ bounds }}
 cross join unnest(generate_date_array({{ first_col }}, {{ last_col }}, interval 1 month)) as month
 {%- endmacro %}
+
+{#- The quarter label `YYYYQn` of a date (dim_calendar's `quarter`; for dates outside the
+    calendar's months, e.g. an action dated after the last month of data). -#}
+{% macro quarter_label(expr) -%}
+cast(extract(year from {{ expr }}) as {{ dbt.type_string() }})
+|| 'Q'
+|| cast(extract(quarter from {{ expr }}) as {{ dbt.type_string() }})
+{%- endmacro %}

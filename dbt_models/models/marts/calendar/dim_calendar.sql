@@ -28,9 +28,7 @@ clock as (
 months as (
     select
         spine.month,
-        cast(extract(year from spine.month) as {{ dbt.type_string() }})
-        || 'Q'
-        || cast(extract(quarter from spine.month) as {{ dbt.type_string() }}) as quarter,
+        {{ quarter_label('spine.month') }} as quarter,
         cast({{ dbt.date_trunc('quarter', 'spine.month') }} as date) as quarter_start,
         costs.month is not null as has_cost_data,
         spine.month < clock.current_month as is_closed,
