@@ -7,6 +7,8 @@ tomllib. Precedence (settings.py applies it): flags > environment > this file > 
     scenarios = "scenarios.yml"          # forecast scenarios file, relative to this file
     mlflow_uri = "http://127.0.0.1:5000" # MLflow tracking URI
     reference_set = "default"            # reference seeds: default (neutral) or demo
+    review_notes = "review_notes"        # reviewer notes: a file, a folder of <quarter>.md,
+                                         # or a path with {quarter} (docs/review-pack.md)
 
 `scenarios` names the forecast's planning assumptions file (read by lib/forecast/command.py;
 without it, `scenarios.yml` beside the landing folder is used when it exists). `target` is
@@ -27,7 +29,8 @@ from dagster_project.exit_codes import USAGE, ExitError
 FILE_NAME = "mlcost.toml"
 CONFIG_ENV = "MLCOST_CONFIG"  # a file to use instead of the search; "" = no file at all
 TARGETS = ("dev", "prod", "ci", "emulator")  # the outputs of dbt_models/profiles.yml
-KEYS = ("landing", "warehouse", "target", "scenarios", "mlflow_uri", "reference_set")
+KEYS = ("landing", "warehouse", "target", "scenarios", "mlflow_uri", "reference_set",
+        "review_notes")
 # A reference-set name reaches dbt SQL (macro reference_rows): only these characters pass.
 REFERENCE_SET_RE = r"[a-z0-9][a-z0-9_-]{0,62}"
 
@@ -41,6 +44,7 @@ class ProjectConfig:
     scenarios: str | None = None
     mlflow_uri: str | None = None
     reference_set: str | None = None
+    review_notes: str | None = None  # the review pack's notes file/folder (lib/report/notes.py)
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -100,7 +104,7 @@ def parse_config(file: Path) -> ProjectConfig:
     if ref_set is not None and not re.fullmatch(REFERENCE_SET_RE, ref_set):
         raise _bad(file, "reference_set", f"{ref_set!r} is not a reference set name (lower-case "
                    "letters, digits, '-' and '_'; shipped: default, demo)")
-    for key in ("landing", "warehouse", "scenarios"):
+    for key in ("landing", "warehouse", "scenarios", "review_notes"):
         if key in values:
             values[key] = _path(file, key, values[key])
     return ProjectConfig(path=file, **values)

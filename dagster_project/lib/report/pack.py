@@ -111,3 +111,35 @@ def render_quarterly_report(con: duckdb.DuckDBPyConnection, quarter: str,
                             out_dir: Path | str) -> Path:
     """The HTML of the review pack (the name the Dagster asset used before the pack)."""
     return render_review_pack(con, quarter, out_dir, formats=("html",)).paths["html"]
+
+
+def quarters_to_review(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The last complete quarter and, when the data runs past it, the running (preliminary)
+    one: what `mlcost run` and `mlcost demo` render (marts.dim_calendar)."""
+    from dagster_project.lib.warehouse import table_exists
+
+    if not table_exists(con, "marts", "dim_calendar"):
+        return []
+    complete, latest = con.execute(
+        "select max(quarter) filter (where is_quarter_complete), "
+        "max(quarter) filter (where has_cost_data) from marts.dim_calendar").fetchall()[0]
+    return [q for q in dict.fromkeys((complete, latest)) if q]
+
+
+def render_after_run(warehouse: Path, out_dir: Path, say=print) -> list[ReviewPack]:
+    """HTML packs after `mlcost run` / `mlcost demo` (the PDF: `mlcost report`). A pack that
+    cannot be made is reported in one line and does not fail the run: the data is published."""
+    from dagster_project.lib.warehouse import connection
+
+    packs = []
+    try:
+        with connection(warehouse, read_only=True) as con:
+            for quarter in quarters_to_review(con):
+                packs.append(render_review_pack(con, quarter, out_dir))
+    except Exception as exc:  # noqa: BLE001 - the run's data is published; say why, go on
+        say(f"mlcost: review pack not written ({type(exc).__name__}: {exc}); retry with "
+            "`mlcost report --quarter YYYYQn`.")
+    for pack in packs:
+        say(f"Review pack {pack.quarter}: {pack.paths['html']}"
+            + (f" ({pack.banner})" if pack.banner else ""))
+    return packs
