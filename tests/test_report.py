@@ -50,11 +50,10 @@ REPORTS = Path(__file__).resolve().parent.parent / "reports"
 MLCOST = str(Path(sys.executable).parent / "mlcost")
 TITLES = ("Headline", "Variance bridge", "Top drivers", "Commentary", "Forecast accuracy",
           "18-month outlook", "Anomalies", "Waste and savings", "Unit costs", "Data quality")
-D = "::decimal(38, 24)"
 
 # The review marts of the contract (COMMON.md 1-11), made from the variance tables.
 REVIEW_MARTS = [
-    f"""create table marts.rpt_review_headline as
+    """create table marts.rpt_review_headline as
     select quarter, level, case when level = 'total' then null else team end as team, currency,
       actual_cost, forecast_cost, budget_amount, variance_vs_forecast, variance_vs_forecast_pct,
       variance_vs_budget, variance_vs_budget_pct,
@@ -67,16 +66,18 @@ REVIEW_MARTS = [
       case when budget_amount is null then 'no_budget' when variance_vs_budget < 0
            then 'favourable' when variance_vs_budget > 0 then 'unfavourable' else 'on_budget'
       end as budget_flag,
-      1000{D} as materiality_amount, 5{D} as materiality_pct, 3 as months_with_data,
+      1000::decimal(38,24) as materiality_amount, 5::decimal(38,24) as materiality_pct,
+        3 as months_with_data,
       true as is_quarter_complete, date '2025-09-01' as data_through, snapshot_id
     from variance.quarterly_variance where level in ('total', 'team')""",
-    f"""create table marts.rpt_review_bridge as
+    """create table marts.rpt_review_bridge as
     select quarter, level, case when level = 'total' then null else team end as team,
       ml_model, currency, forecast_cost, volume_effect, mix_effect, price_effect,
-      0{D} as commitment_effect, new_discontinued_effect, unquantified_effect, actual_cost,
+      0::decimal(38,24) as commitment_effect, new_discontinued_effect, unquantified_effect,
+        actual_cost,
       variance_vs_forecast, abs(variance_vs_forecast) >= 1000 as is_material
     from variance.quarterly_variance where level in ('total', 'team', 'team_model')""",
-    f"""create table marts.fct_variance_drivers as
+    """create table marts.fct_variance_drivers as
     with agg as (
       select team, ml_model, provider, service_name, pricing_unit,
         billing_currency as currency, sum(effective_cost) as actual_cost
@@ -86,53 +87,61 @@ REVIEW_MARTS = [
     select '2025Q3' as quarter, team, ml_model, 'sku' as driver_kind,
       service_name || ' / ' || pricing_unit as driver_key, provider, service_name,
       null as resource_id, pricing_unit as sku, currency, actual_cost,
-      (actual_cost * 0.9){D} as expected_cost, (actual_cost * 0.1){D} as delta_cost,
-      0.25{D} as share_of_variance,
+      (actual_cost * 0.9)::decimal(38,24) as expected_cost,
+        (actual_cost * 0.1)::decimal(38,24) as delta_cost,
+      0.25::decimal(38,24) as share_of_variance,
       cast(row_number() over (partition by team, ml_model order by actual_cost desc)
            as integer) as driver_rank, md5(team || service_name) as driver_id
     from agg""",
     """create table marts.rpt_review_accuracy as
     select level, horizon, 'all' as quarter_scope, 12 as n_points,
-      (2.0 + horizon)::decimal(38, 24) as wape, -1.5::decimal(38, 24) as bias_pct,
-      80.0::decimal(38, 24) as coverage_80, 95.0::decimal(38, 24) as coverage_95,
+      (2.0 + horizon)::decimal(38,24) as wape, -1.5::decimal(38,24) as bias_pct,
+      80.0::decimal(38,24) as coverage_80, 95.0::decimal(38,24) as coverage_95,
       4 as snapshots
     from (values ('total'), ('team')) l(level), range(1, 7) h(horizon)""",
-    f"""create table marts.rpt_review_outlook as
+    """create table marts.rpt_review_outlook as
     select 'snap-1' as snapshot_id, date '2025-12-01' as as_of_month, s.scenario,
       (date '2026-01-01' + to_months(m.i))::date as month,
-      (100000 + 1000 * m.i + s.k){D} as point, (90000 + 1000 * m.i){D} as lo_80,
-      (110000 + 1000 * m.i){D} as hi_80, (85000 + 1000 * m.i){D} as lo_95,
-      (115000 + 1000 * m.i){D} as hi_95, 'USD' as currency
+      (100000 + 1000 * m.i + s.k)::decimal(38,24) as point,
+        (90000 + 1000 * m.i)::decimal(38,24) as lo_80,
+      (110000 + 1000 * m.i)::decimal(38,24) as hi_80, (85000 + 1000 * m.i)::decimal(38,24) as lo_95,
+      (115000 + 1000 * m.i)::decimal(38,24) as hi_95, 'USD' as currency
     from (values ('base', 0), ('best', -5000), ('worst', 5000)) s(scenario, k), range(18) m(i)
     union all
     select 'snap-1', date '2025-12-01', 'actual', billing_month, sum(effective_cost),
       null, null, null, null, 'USD'
     from marts.fct_costs_monthly where billing_month >= date '2025-01-01' group by all""",
-    f"""create table marts.rpt_review_anomalies as
-    select '2025Q3' as quarter, 'a1' as anomaly_id, 'aws' as provider, 'HOSTILE' as team, 'SageMaker' as service_name, date '2025-08-03' as start_date,
+    """create table marts.rpt_review_anomalies as
+    select '2025Q3' as quarter, 'a1' as anomaly_id, 'aws' as provider, 'HOSTILE' as team,
+      'SageMaker' as service_name, date '2025-08-03' as start_date,
       date '2025-08-05' as end_date, 3 as days, 'spike' as direction,
-      300{D} as expected_cost, 1234.5{D} as actual_cost, 934.5{D} as cost_impact,
+      300::decimal(38,24) as expected_cost, 1234.5::decimal(38,24) as actual_cost,
+        934.5::decimal(38,24) as cost_impact,
       7.5 as score, false as is_open, 'arn:endpoint/<b>x</b>' as top_resource_id,
       'USD' as billing_currency, 1 as anomaly_rank""",
-    f"""create table marts.rpt_review_savings as
+    """create table marts.rpt_review_savings as
     select '2025Q3' as quarter, * from (values
-      ('recsys', 'idle_waste', 'USD', 4, 4.37{D}, null{D}, null{D}, 0),
-      ('recsys', 'spot', 'USD', 2, null{D}, 1200.5{D}, 300.25{D}, 1))
+      ('recsys', 'idle_waste', 'USD', 4, 4.37::decimal(38,24), null::decimal(38,24),
+        null::decimal(38,24), 0),
+      ('recsys', 'spot', 'USD', 2, null::decimal(38,24), 1200.5::decimal(38,24),
+        300.25::decimal(38,24), 1))
       v(team, source, billing_currency, items, waste_found, estimated_monthly_saving,
         realised_monthly_saving, implemented_items)""",
-    f"""create table marts.rpt_review_unit_costs as
+    """create table marts.rpt_review_unit_costs as
     select q.quarter, 'two-tower' as ml_model, 'recsys' as team, 'serving' as workload,
-      '1k predictions' as unit, 'real-time' as unit_detail, 1000{D} as units,
-      q.cost{D} as cost, (q.cost / 1000){D} as cost_per_unit, 'USD' as billing_currency,
-      null{D} as prev_quarter_cost_per_unit, null{D} as change_pct
+      '1k predictions' as unit, 'real-time' as unit_detail, 1000::decimal(38,24) as units,
+      q.cost::decimal(38,24) as cost, (q.cost / 1000)::decimal(38,24) as cost_per_unit,
+        'USD' as billing_currency,
+      null::decimal(38,24) as prev_quarter_cost_per_unit, null::decimal(38,24) as change_pct
     from (values ('2025Q1', 40), ('2025Q2', 42), ('2025Q3', 45)) q(quarter, cost)""",
     """create table marts.rpt_review_unit_costs_unavailable as
     select '2025Q3' as quarter, 'detector' as ml_model, 'TB-month' as unit,
       'storage' as workload, 'no storage usage in the bill' as reason""",
-    f"""create table marts.rpt_review_data_quality as
+    """create table marts.rpt_review_data_quality as
     select '2025Q3' as quarter, * from (values
-      ('aws', 'reconciliation', 'ok', 0{D}, 'currency', 'every slice reconciled', 120),
-      ('gcp', 'late_deliveries', 'warn', 1{D}, 'count', '2025-08 delivered on 2025-09-09',
+      ('aws', 'reconciliation', 'ok', 0::decimal(38,24), 'currency', 'every slice reconciled', 120),
+      ('gcp', 'late_deliveries', 'warn', 1::decimal(38,24), 'count',
+        '2025-08 delivered on 2025-09-09',
        1)) v(provider, check_name, status, value, unit, detail, checked_rows)""",
 ]
 FACTS = [
@@ -161,12 +170,15 @@ def _add_review_marts(con: duckdb.DuckDBPyConnection) -> None:
     for ddl in REVIEW_MARTS:
         con.execute(ddl)
     con.execute("update marts.rpt_review_anomalies set team = ?", [HOSTILE])
+    types = {"fact_rank": "integer", "variance_vs_forecast": "decimal(38, 24)",
+             "variance_vs_forecast_pct": "decimal(38, 24)",
+             "dominant_effect_amount": "decimal(38, 24)", "top_driver_delta": "decimal(38, 24)",
+             "top_driver_growth_pct": "decimal(38, 24)"}
+    con.execute("create table marts.rpt_review_commentary_facts ("  # noqa: S608 - fixed names
+                + ", ".join(f"{c} {types.get(c, 'varchar')}" for c in FACTS[0]) + ")")
     cols = list(FACTS[0])
-    con.execute("create table marts.rpt_review_commentary_facts ("
-                + ", ".join(f"{c} {'decimal(38, 24)' if c.startswith(('variance', 'dominant_effect_a', 'top_driver_d', 'top_driver_g')) else 'integer' if c == 'fact_rank' else 'varchar'}"
-                            for c in cols) + ")")
-    con.executemany(f"insert into marts.rpt_review_commentary_facts values "
-                    f"({', '.join('?' for _ in cols)})", [list(f.values()) for f in FACTS])
+    con.executemany("insert into marts.rpt_review_commentary_facts values ("  # noqa: S608
+                    + ", ".join("?" for _ in cols) + ")", [list(f.values()) for f in FACTS])
 
 
 @pytest.fixture(scope="module")
@@ -175,9 +187,9 @@ def warehouse_file(tmp_path_factory) -> Path:
     con = make_db(duckdb.connect(str(path)))
     con.execute("update marts.fct_costs_monthly set team = ? where team = 'vision'", [HOSTILE])
     con.execute("update raw.budgets set team = ? where team = 'vision'", [HOSTILE])
-    con.execute(f"""create table marts.fct_idle_waste as select 'aws' as provider,
+    con.execute("""create table marts.fct_idle_waste as select 'aws' as provider,
         'arn:x' as resource_id, 'recsys' as team, 'two-tower' as ml_model,
-        'idle_endpoint' as waste_type, 12.5{D} as wasted_cost,
+        'idle_endpoint' as waste_type, 12.5::decimal(38,24) as wasted_cost,
         'Delete it' as recommended_action""")
     planning_marts.build(con)
     fc.ensure_locked_forecast(con, "2025Q3")  # forecasting locks, variance reads the lock
@@ -276,6 +288,8 @@ def test_complete_quarter_has_every_section_in_order(complete_pack):
     # waste & savings from rpt_review_savings; unit costs with their unavailable reasons
     assert "$4.37" in html and "$1,200.50" in html and "no storage usage in the bill" in html
     assert "2025-08 delivered on 2025-09-09" in html  # data quality detail
+    # beside the track record: the latest snapshot's out-of-sample backtest
+    assert "Rolling-origin backtests of snapshot" in html and "80% band coverage" in html
 
 
 def test_html_is_escaped_and_self_contained(complete_pack):
@@ -328,13 +342,15 @@ def test_incomplete_quarter_is_preliminary(demo_copy, tmp_path):
     # a headline row for 2026Q2 so the monthly chart is drawn (the real mart: R1's dbt model)
     con.execute("create table marts.rpt_review_headline as select * from "
                 "(select '2026Q2' as quarter, 'total' as level, null as team, 'USD' as currency, "
-                f"sum(effective_cost) as actual_cost, null{D} as forecast_cost, "
-                f"null{D} as budget_amount, null{D} as variance_vs_forecast, "
-                f"null{D} as variance_vs_forecast_pct, null{D} as variance_vs_budget, "
-                f"null{D} as variance_vs_budget_pct, false as is_material_vs_forecast, "
+                "sum(effective_cost) as actual_cost, null::decimal(38,24) as forecast_cost, "
+                "null::decimal(38,24) as budget_amount, "
+                "null::decimal(38,24) as variance_vs_forecast, "
+                "null::decimal(38,24) as variance_vs_forecast_pct, "
+                "null::decimal(38,24) as variance_vs_budget, "
+                "null::decimal(38,24) as variance_vs_budget_pct, false as is_material_vs_forecast, "
                 "false as is_material_vs_budget, 'no_forecast' as forecast_flag, "
-                f"'no_budget' as budget_flag, 1000{D} as materiality_amount, "
-                f"5{D} as materiality_pct, null as snapshot_id "
+                "'no_budget' as budget_flag, 1000::decimal(38,24) as materiality_amount, "
+                "5::decimal(38,24) as materiality_pct, null as snapshot_id "
                 "from marts.fct_costs_monthly where billing_month = date '2026-06-01')")
     con.close()
     con = duckdb.connect(str(wh), read_only=True)
@@ -473,12 +489,14 @@ def test_attribution_coverage_summary_per_provider():
     con = duckdb.connect()
     con.execute("create schema marts")
     con.execute(
-        f"""create table marts.rpt_attribution_coverage as
+        """create table marts.rpt_attribution_coverage as
            select date '2025-08-01' as billing_month, 'aws' as provider,
-                  'USD' as billing_currency, 200.0{D} as total_effective_cost,
-                  100.0{D} as tag_cost, 50.0{D} as tag_alias_cost, 30.0{D} as account_map_cost,
-                  0.0{D} as resource_rule_cost, 10.0{D} as shared_split_cost,
-                  10.0{D} as unallocated_cost""")
+                  'USD' as billing_currency, 200.0::decimal(38,24) as total_effective_cost,
+                  100.0::decimal(38,24) as tag_cost, 50.0::decimal(38,24) as tag_alias_cost,
+                    30.0::decimal(38,24) as account_map_cost,
+                  0.0::decimal(38,24) as resource_rule_cost,
+                    10.0::decimal(38,24) as shared_split_cost,
+                  10.0::decimal(38,24) as unallocated_cost""")
     table = coverage_summary(con, fc.parse_quarter("2025Q3"))
     (row,) = table.rows
     # tags 150/200 = 75.0 %, account map 15.0 %, shared 5.0 %, unallocated 5.0 %

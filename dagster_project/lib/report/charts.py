@@ -95,10 +95,17 @@ def waterfall(steps: Sequence[tuple[str, Any]], start: tuple[str, Any], end: tup
     data.append({"label": end[0], "lo": 0.0, "hi": float(end[1] or 0), "kind": "total",
                  "order": len(data)})
     kinds = ["total", "increase", "decrease"]
-    chart = alt.Chart(alt.Data(values=data)).mark_bar(size=40).encode(
+    # Effects small next to the totals are unreadable from zero: the axis starts below the
+    # lowest running total (the totals' bars are cut at the axis; the numbers table is exact).
+    levels = [v for d in data for v in (d["lo"], d["hi"]) if d["kind"] != "total"]
+    levels += [d["hi"] for d in data if d["kind"] == "total"]
+    low, high = min(levels), max(levels)
+    base = max(0.0, low - 1.5 * (high - low)) if low > 0 else min(0.0, low)
+    chart = alt.Chart(alt.Data(values=data)).mark_bar(size=40, clip=True).encode(
         x=alt.X("label:N", sort=[d["label"] for d in data],
                 axis=alt.Axis(title=None, labelAngle=0, labelLimit=0)),
-        y=alt.Y("lo:Q", axis=money_axis(currency), scale=alt.Scale(zero=False)),
+        y=alt.Y("lo:Q", axis=money_axis(currency),
+                scale=alt.Scale(domain=[base, high + 0.05 * (high - base)], nice=False)),
         y2="hi:Q",
         color=alt.Color("kind:N", title=None, scale=alt.Scale(
             domain=kinds, range=["#64748b", COLORS["worst"], COLORS["best"]])),

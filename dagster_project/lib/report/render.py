@@ -65,10 +65,8 @@ def build_sections(con: duckdb.DuckDBPyConnection, quarter: str, cal: dict[str, 
 def unavailable(sections: list[Section]) -> list[tuple[str, str]]:
     """(anchor, reason) of every part that could not be shown."""
     out = [(s.anchor, s.unavailable) for s in sections if s.unavailable]
-    for s in sections:
-        for key in ("facts_unavailable", "checks_unavailable"):
-            if s.extra.get(key):
-                out.append((s.anchor, s.extra[key]))
+    # a part of a section that is missing while the rest is shown
+    out += [(s.anchor, s.extra["missing"]) for s in sections if s.extra.get("missing")]
     return out
 
 

@@ -25,7 +25,7 @@ def build(con: duckdb.DuckDBPyConnection, quarter: str, notes_path: Path) -> Sec
     why = missing_reason(con, *MART, needed=NEEDED)
     if why:
         # the notes are still shown: a reviewer's text does not depend on the marts
-        section.extra["facts_unavailable"] = why
+        section.extra["missing"] = why
         return section
     facts = rows(con, "select * from marts.rpt_review_commentary_facts where quarter = ? "
                  "order by fact_rank", [quarter])

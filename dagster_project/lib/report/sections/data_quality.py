@@ -40,7 +40,7 @@ def build(con: duckdb.DuckDBPyConnection, quarter: str, cal: dict[str, Any]) -> 
     section = Section("data-quality", "Data quality", sources=[".".join(MART)])
     why = missing_reason(con, *MART, needed=NEEDED)
     if why:
-        section.extra["checks_unavailable"] = why
+        section.extra["missing"] = why
     else:
         checks = rows(con, "select * from marts.rpt_review_data_quality where quarter = ? "
                       "order by case status when 'fail' then 0 when 'warn' then 1 else 2 end, "

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import duckdb
 
+from dagster_project.lib.calendar import parse_quarter
+
 from .. import charts
+from .backtest import backtest
 from .base import Chart, Column, Section, Table, missing_reason, rows
 
 ACCURACY = ("marts", "rpt_review_accuracy")
@@ -17,6 +20,18 @@ OUTLOOK_NEEDED = ("snapshot_id", "as_of_month", "scenario", "month", "point", "l
 
 
 def build_accuracy(con: duckdb.DuckDBPyConnection, quarter: str) -> Section:
+    section = _track_record(con, quarter)
+    text, table = backtest(con, parse_quarter(quarter)[-1])
+    if table is not None:  # the latest snapshot's out-of-sample backtest, beside the record
+        if section.unavailable:  # keep the backtest visible; the mart's absence is a note
+            section.extra["missing"], section.unavailable = section.unavailable, None
+        section.sources.append("forecast.backtest_accuracy")
+        section.extra["after"] = text
+        section.tables.append(table)
+    return section
+
+
+def _track_record(con: duckdb.DuckDBPyConnection, quarter: str) -> Section:
     anchor, title, sources = "accuracy", "Forecast accuracy", [".".join(ACCURACY)]
     why = missing_reason(con, *ACCURACY, needed=ACCURACY_NEEDED)
     if why:
