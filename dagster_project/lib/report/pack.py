@@ -44,14 +44,15 @@ class ReviewPack:
     months_with_data: int = 0
     data_through: date | None = None
     unavailable: list[tuple[str, str]] = field(default_factory=list)
+    months_in_quarter: int = 3
 
     @property
     def banner(self) -> str | None:
         """The preliminary banner's text (None for a complete quarter)."""
         if not self.preliminary:
             return None
-        return (f"Preliminary: {self.months_with_data} of 3 months, data through "
-                f"{month_label(self.data_through)}")
+        return (f"Preliminary: {self.months_with_data} of {self.months_in_quarter} months, "
+                f"data through {month_label(self.data_through)}")
 
 
 def check_quarter(quarter: str) -> tuple[date, date, date]:
@@ -87,7 +88,8 @@ def render_review_pack(con: duckdb.DuckDBPyConnection, quarter: str, out_dir: Pa
     folder.mkdir(parents=True, exist_ok=True)
     pack = ReviewPack(quarter, preliminary=not cal["is_complete"],
                       months_with_data=int(cal["months_with_data"]),
-                      data_through=cal["data_through"], unavailable=unavailable(sections))
+                      data_through=cal["data_through"], unavailable=unavailable(sections),
+                      months_in_quarter=len(months))
     if "html" in formats:
         pack.paths["html"] = _write(folder / "report.html", html.encode("utf-8"))
     if pdf is not None:
