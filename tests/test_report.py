@@ -264,6 +264,23 @@ def test_notes_are_a_small_safe_subset():
                       {"kind": "ul", "items": ["one wrapped", "two"]}]
 
 
+def test_notes_location_precedence(tmp_path, monkeypatch):
+    from dagster_project.lib.report.notes import ENV, notes_location, read_notes
+
+    monkeypatch.setenv("MLCOST_CONFIG", "")
+    monkeypatch.setenv("MLCOST_LANDING", str(tmp_path / "land"))
+    monkeypatch.delenv(ENV, raising=False)
+    assert notes_location("2026Q3") == tmp_path / "review_notes" / "2026Q3.md"
+    monkeypatch.setenv(ENV, str(tmp_path / "n-{quarter}.txt"))
+    assert notes_location("2026Q3") == tmp_path / "n-2026Q3.txt"
+    monkeypatch.setenv(ENV, str(tmp_path))  # a folder holding <quarter>.md
+    assert notes_location("2026Q3") == tmp_path / "2026Q3.md"
+    assert notes_location("2026Q3", tmp_path / "x.md") == tmp_path / "x.md"  # explicit wins
+    assert read_notes(tmp_path / "absent.md") is None
+    (tmp_path / "bad.md").write_bytes(b"caf\xe9")
+    assert "not UTF-8" in read_notes(tmp_path / "bad.md").problem
+
+
 # ------------------------------------------------------------------------- complete quarter
 
 
