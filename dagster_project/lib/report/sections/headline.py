@@ -13,7 +13,7 @@ from dagster_project.lib.calendar import add_months, parse_quarter
 from dagster_project.lib.warehouse import table_exists
 
 from .. import charts
-from ..formatting import month_label, pct
+from ..formatting import money, month_label, pct
 from .base import Chart, Column, Section, Table, missing_reason, rows
 
 ANCHOR, TITLE = "headline", "Headline"
@@ -66,8 +66,9 @@ def build(con: duckdb.DuckDBPyConnection, quarter: str, cal: dict[str, Any]) -> 
     ]
     section = Section(
         ANCHOR, TITLE, sources=sources, cards=cards,
-        intro=(f"Material: |variance| ≥ {total['materiality_amount']:,} {currency} and "
-               f"≥ {total['materiality_pct']}%; favourable = actual below the comparison."),
+        intro=(f"Material: |variance| ≥ {money(total['materiality_amount'], currency)} and "
+               f"≥ {pct(total['materiality_pct'], signed=False)}; favourable = actual below "
+               "the comparison."),
         tables=[Table(f"{quarter} per team: actual vs locked forecast vs budget",
                       TEAM_COLUMNS, teams, row_header="team")],
         extra={"total": total, "currency": currency},
