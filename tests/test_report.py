@@ -264,6 +264,16 @@ def test_notes_are_a_small_safe_subset():
                       {"kind": "ul", "items": ["one wrapped", "two"]}]
 
 
+def test_chart_labels_from_the_warehouse_are_escaped():
+    from dagster_project.lib.report import charts
+
+    svg = charts.trend([{"quarter": "2025Q3", "s": HOSTILE, "v": Decimal("4.37")},
+                        {"quarter": "2025Q4", "s": HOSTILE, "v": Decimal("5")}], "s", "v", "USD")
+    assert svg.startswith("<svg") and "<script" not in svg
+    assert "&lt;script&gt;" in svg
+    assert "$4.37" in svg or "$4.4" in svg  # compact money ticks, with decimals below 1,000
+
+
 def test_notes_location_precedence(tmp_path, monkeypatch):
     from dagster_project.lib.report.notes import ENV, notes_location, read_notes
 
