@@ -286,6 +286,10 @@ def test_notes_location_precedence(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV, str(tmp_path))  # a folder holding <quarter>.md
     assert notes_location("2026Q3") == tmp_path / "2026Q3.md"
     assert notes_location("2026Q3", tmp_path / "x.md") == tmp_path / "x.md"  # explicit wins
+    monkeypatch.delenv(ENV)
+    (tmp_path / "mlcost.toml").write_text('review_notes = "notes/{quarter}.md"\n')
+    monkeypatch.setenv("MLCOST_CONFIG", str(tmp_path / "mlcost.toml"))
+    assert notes_location("2026Q3") == tmp_path / "notes" / "2026Q3.md"  # relative to the file
     assert read_notes(tmp_path / "absent.md") is None
     (tmp_path / "bad.md").write_bytes(b"caf\xe9")
     assert "not UTF-8" in read_notes(tmp_path / "bad.md").problem
