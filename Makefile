@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# WeasyPrint's system libraries (Debian), for the review pack's PDF
+PANGO_PKGS := libpango-1.0-0 libpangoft2-1.0-0
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
 .PHONY: install manifest demo test test-bigquery dev lint conformance bench clean docs
@@ -11,6 +13,12 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,mlflow]'
+	@# WeasyPrint (the review pack's PDF) needs Pango: install Debian's packages when root
+	@$(BIN)/python -c "import weasyprint" 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y --no-install-recommends $(PANGO_PKGS); \
+	  else echo "note: the review pack's PDF needs Pango: sudo apt-get install -y" \
+	    "$(PANGO_PKGS) (HTML works without it; docs/review-pack.md)" >&2; fi; }
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)

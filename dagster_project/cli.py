@@ -92,20 +92,6 @@ def cmd_run(args) -> int:
                         full_refresh=args.full_refresh)
 
 
-def cmd_report(args) -> int:
-    apply_paths(None, args.warehouse)
-    if not re.fullmatch(r"\d{4}Q[1-4]", args.quarter or ""):
-        raise ExitError(f"--quarter {args.quarter!r}: expected YYYYQn, e.g. 2026Q3.", USAGE)
-    from dagster_project.lib.report import render_quarterly_report
-    from dagster_project.lib.warehouse import connection
-
-    out = Path(args.out) if args.out else settings.reports_dir()
-    with connection(_require_warehouse()) as con:
-        path = render_quarterly_report(con, args.quarter, out)
-    print(f"Report written: {path}")
-    return OK
-
-
 EXPORTS = {
     "focus": ("focus", "focus_cost_and_usage"),
     "focus_allocated": ("focus", "focus_allocated"),
@@ -312,11 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
     f.set_defaults(func=cmd_forecast)
 
-    rp = sub.add_parser("report", help="write the quarterly variance report (HTML)")
-    rp.add_argument("--quarter", required=True, help="YYYYQn")
-    rp.add_argument("--out", help="output folder (default: $MLCOST_REPORTS, else data/reports)")
-    rp.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
-    rp.set_defaults(func=cmd_report)
+    from dagster_project.lib.report.command import add_parser as add_report_parser
+
+    add_report_parser(sub)  # `mlcost report`: lib/report/command.py
 
     q = sub.add_parser("sql", help="run one read-only SQL query on the warehouse")
     q.add_argument("statement", help='one query, e.g. "from marts.fct_costs_monthly limit 10"')

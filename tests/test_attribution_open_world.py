@@ -198,7 +198,7 @@ def test_the_demo_reference_set_maps_the_same_tags_onto_the_demo_company(built, 
 def test_the_report_counts_tags_naming_unregistered_teams_as_tags():
     from datetime import date
 
-    from dagster_project.lib.report.render import _coverage_summary
+    from dagster_project.lib.report.sections.data_quality import coverage_summary
 
     c = duckdb.connect()
     c.execute("create schema marts")
@@ -212,9 +212,12 @@ def test_the_report_counts_tags_naming_unregistered_teams_as_tags():
                   30::decimal(38, 24) as shared_split_cost,
                   10::decimal(38, 24) as unallocated_cost""")
     months = (date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1))
-    (row,) = _coverage_summary(c, months, has_unregistered=True)["summary"]
+    (row,) = coverage_summary(c, months).rows
     # Tags (10 + 150) / 200, account map, resource rule, shared split, unallocated, in percent.
-    assert row["shares"] == [Decimal("80.0"), 0, 0, Decimal("15.0"), Decimal("5.0")]
+    assert [row[m] for m in ("Tags", "Account map", "Resource rule", "Shared split",
+                             "Unallocated")] == [Decimal("80.0"), 0, 0, Decimal("15.0"),
+                                                 Decimal("5.0")]
     # A mart without the column (older warehouses): the tags share is what it was.
-    (old,) = _coverage_summary(c, months)["summary"]
-    assert old["shares"][0] == Decimal("5.0")
+    c.execute("alter table marts.rpt_attribution_coverage drop column tag_unregistered_cost")
+    (old,) = coverage_summary(c, months).rows
+    assert old["Tags"] == Decimal("5.0")

@@ -71,7 +71,7 @@ def test_run_on_the_demo_builds_every_stage(demo):
         statuses = {r[0] for r in con.execute("select status from variance.variance_runs")
                     .fetchall()}
         assert statuses & {"ok", "partial"}
-    assert list((demo / "reports").glob("mlcost-report-*.html"))
+    assert list((demo / "reports").glob("*/report.html"))  # the review packs
     assert {p.name for p in (demo / "exports").glob("*.parquet")}
 
 
@@ -120,7 +120,7 @@ def test_report_command_writes_the_quarter(demo):
         ).fetchone()
     proc = mlcost("report", "--quarter", quarter, "--out", str(demo / "r2"), "--warehouse",
                   str(demo / "wh.duckdb"), tmp=demo)
-    assert (demo / "r2" / f"mlcost-report-{quarter}.html").exists(), proc.stdout
+    assert (demo / "r2" / quarter / "report.html").exists(), proc.stdout
 
 
 def test_run_on_a_single_real_file_succeeds_and_skips_what_needs_history(tmp_path):

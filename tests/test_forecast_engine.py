@@ -233,7 +233,7 @@ def test_the_report_shows_the_backtest_accuracy(pinned_demo, demo36):
     """The 2026Q3 report of the pinned demo shows the out-of-sample accuracy of the snapshot
     as of 2026-09 (its latest outlook) with the pooled coverage the test above checks."""
     con, snap = demo36
-    html = (pinned_demo / "reports" / "mlcost-report-2026Q3.html").read_text(encoding="utf-8")
+    html = (pinned_demo / "reports" / "2026Q3" / "report.html").read_text(encoding="utf-8")
     assert 'id="accuracy"' in html and snap in html
     cols = ["level", "method_kind", "step", "n_points", "n_band_points", "coverage_80",
             "coverage_95"]

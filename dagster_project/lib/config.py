@@ -9,6 +9,8 @@ tomllib. Precedence (settings.py applies it): flags > environment > this file > 
     reference_set = "default"            # reference seeds: default (neutral) or demo
     materiality_amount = 1000            # review pack: a variance is material when its amount
     materiality_pct = 5                  # AND its percentage reach both (docs/review-marts.md)
+    review_notes = "review_notes"        # reviewer notes: a file, a folder of <quarter>.md,
+                                         # or a path with {quarter} (docs/review-pack.md)
 
 `scenarios` names the forecast's planning assumptions file (read by lib/forecast/command.py;
 without it, `scenarios.yml` beside the landing folder is used when it exists). `target` is
@@ -33,7 +35,7 @@ FILE_NAME = "mlcost.toml"
 CONFIG_ENV = "MLCOST_CONFIG"  # a file to use instead of the search; "" = no file at all
 TARGETS = ("dev", "prod", "ci", "emulator")  # the outputs of dbt_models/profiles.yml
 KEYS = ("landing", "warehouse", "target", "scenarios", "mlflow_uri", "reference_set",
-        "materiality_amount", "materiality_pct")
+        "materiality_amount", "materiality_pct", "review_notes")
 # Keys whose value is a number (TOML integer or float, or a string holding one).
 NUMBER_KEYS = ("materiality_amount", "materiality_pct")
 # A threshold reaches dbt SQL as a literal (macro materiality): only plain decimals pass.
@@ -53,6 +55,7 @@ class ProjectConfig:
     reference_set: str | None = None
     materiality_amount: str | None = None
     materiality_pct: str | None = None
+    review_notes: str | None = None  # the review pack's notes file/folder (lib/report/notes.py)
 
 
 def materiality_value(value: object) -> str | None:
@@ -129,7 +132,7 @@ def parse_config(file: Path) -> ProjectConfig:
     if ref_set is not None and not re.fullmatch(REFERENCE_SET_RE, ref_set):
         raise _bad(file, "reference_set", f"{ref_set!r} is not a reference set name (lower-case "
                    "letters, digits, '-' and '_'; shipped: default, demo)")
-    for key in ("landing", "warehouse", "scenarios"):
+    for key in ("landing", "warehouse", "scenarios", "review_notes"):
         if key in values:
             values[key] = _path(file, key, values[key])
     return ProjectConfig(path=file, **values)

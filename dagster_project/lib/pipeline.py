@@ -142,6 +142,10 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
             from dagster_project.lib.ingest.discover import settle_seconds
 
             run_state.write_state(wh, run_id, location, files, taken_at, settle_seconds())
+        if result.success:  # the review packs (docs/review-pack.md), still under the run lock
+            from dagster_project.lib.report.pack import render_after_run
+
+            render_after_run(wh, settings.reports_dir(), say=_say if quiet else print)
     elapsed = time.perf_counter() - started
     if not result.success and _interrupted(result):
         raise KeyboardInterrupt  # SIGTERM/Ctrl-C inside a step: Dagster ended the run cleanly

@@ -47,7 +47,7 @@ def print_summary(warehouse: Path, reports_dir: Path, *, elapsed: float | None =
     print(f"  {'team':<20}{'cur':<5}{'amortized':>14}{'invoiced':>16}")
     for name, cur, eff, billed in by_team:
         print(f"  {name:<20}{cur:<5}{_money(eff)}  {_money(billed)}")
-    report = reports_dir / f"mlcost-report-{q}.html"
+    report = reports_dir / q / "report.html"  # the review pack (lib/report/pack.py)
     print(f"\nReport: {report if report.exists() else '(not written: see the run log)'}")
     print(f"Warehouse: {warehouse}")
     wh = shlex.quote(str(warehouse))

@@ -1,10 +1,13 @@
-"""Quarterly HTML report and Evidence exports.
+"""The quarterly review pack (HTML + PDF) and the Evidence exports.
 
-* ``render_quarterly_report(con, quarter, out_dir) -> Path``
+* ``render_review_pack(con, quarter, out_dir, formats=("html",), notes_path=None) -> ReviewPack``
+  writes ``out_dir/<quarter>/report.html`` (and ``report.pdf``); docs/review-pack.md.
+* ``ReviewRequestError``: a quarter without cost data (exit 66, nothing written).
 * ``export_evidence_sources(con, out_dir) -> list[Path]``
 """
 
 from .evidence import export_evidence_sources
-from .render import build_context, render_quarterly_report
+from .pack import ReviewPack, ReviewRequestError, render_quarterly_report, render_review_pack
 
-__all__ = ["build_context", "export_evidence_sources", "render_quarterly_report"]
+__all__ = ["ReviewPack", "ReviewRequestError", "export_evidence_sources",
+           "render_quarterly_report", "render_review_pack"]

@@ -1,5 +1,9 @@
-"""Number and date formatting for the HTML report (Jinja filters).
+"""Number and date formatting for the review pack (Jinja filters).
 
+The money rule (docs/review-pack.md, "Numbers"): tables and cards show every amount with two
+decimals ($4.37, $1,234,567.89: never rounded to whole units, so a small amount is never "$4");
+sentences and chart axes use the compact form: below 1,000 with two decimals ($4.37), from
+1,000 one decimal and a k/M/B suffix ($12.3k). Percentages have one decimal.
 Filters return plain ``str`` (never ``Markup``) so Jinja's autoescape still applies to them.
 """
 
@@ -43,6 +47,17 @@ def money(value: Any, currency: str | None = "USD", digits: int = 2, signed: boo
     if cur in _SYMBOLS:
         return f"{sign}{_SYMBOLS[cur]}{body}"
     return f"{sign}{body} {cur}".rstrip()
+
+
+def compact_money(value: Any, currency: str | None = "USD", signed: bool = False) -> str:
+    """``12345.6`` -> ``$12.3k``; ``4.374`` -> ``$4.37`` (the compact half of the money rule)."""
+    v = _num(value)
+    if v is None:
+        return DASH
+    for div, suffix in ((Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"), (Decimal(1000), "k")):
+        if abs(v) >= div:
+            return money(v / div, currency, 1, signed) + suffix
+    return money(v, currency, 2, signed)
 
 
 def signed_money(value: Any, currency: str | None = "USD", digits: int = 2) -> str:
@@ -93,9 +108,34 @@ def cell(value: Any, column: str = "") -> str:
     return str(value)
 
 
+def typed(value: Any, kind: str = "text", currency: str | None = "USD") -> str:
+    """A table cell by its column's kind (sections/base.py Column.kind)."""
+    if value is None:
+        return DASH
+    if kind == "money":
+        return money(value, currency)
+    if kind == "money4":  # unit costs: a cost per prediction is often below a cent
+        return money(value, currency, 4)
+    if kind == "pct":
+        return pct(value)
+    if kind == "pct0":
+        return pct(value, signed=False)
+    if kind == "share":  # a fraction (0.42) shown as a percentage
+        return pct(_num(value) * 100)
+    if kind in ("int", "num"):
+        return number(value, 0 if kind == "int" else 2)
+    if kind == "month":
+        return month_label(value)
+    if kind == "flag":
+        return str(value).replace("_", " ")
+    return cell(value)
+
+
 FILTERS = {
+    "typed": typed,
     "money": money,
     "signed_money": signed_money,
+    "compact_money": compact_money,
     "pct": pct,
     "number": number,
     "month_label": month_label,

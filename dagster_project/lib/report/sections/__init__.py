@@ -1,0 +1,1 @@
+"""The review pack's sections: one module per group, each returning `Section`s."""
