@@ -8,7 +8,8 @@ Evidence compiles it -- `${other}` inlines the other block as a subquery `(selec
 `${inputs.<name>.value}` becomes the value the input component starts with (a Dropdown's
 `defaultValue`, else the first row of its data) -- and must return at least one row with every
 column the page's components read from it (`<DataTable data={q}>` with its `<Column id=...>`,
-and the `x`, `y`, `y2`, `value`, `series`, `size` attributes; a Dropdown's `value`/`label`).
+the `x`, `y`, `y2`, `value`, `series`, `size`, `column`, `comparison`, `sparkline` attributes,
+a Dropdown's `value`/`label`, and inline values `{q[0].column}` in the text).
 
 Data: a demo of 7 months ending 2026-09 (generate, ingest, dbt, forecast, the 2026Q3 lock,
 variance), exported with `export_evidence_sources`. The session's small demo (4 months) is too
@@ -37,7 +38,9 @@ _TAG = re.compile(r"<([A-Z]\w*)((?:\s+[^<>]*?)?)\s*(/?)>", re.S)
 _ATTR = re.compile(r"""(\w+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|\{([^}]*)\}|([^\s"'{}/>]+)))?""")
 _REF = re.compile(r"\$\{([^}]*)\}")
 # Component attributes that name a column of the component's data.
-COLUMN_ATTRS = ("x", "y", "y2", "value", "series", "size")
+COLUMN_ATTRS = ("x", "y", "y2", "value", "series", "size", "column", "comparison", "sparkline")
+# An inline value in the prose: {query[0].column}
+_INLINE = re.compile(r"(?<!\$)\{(\w+)\[\d+\]\.(\w+)\}")
 INPUT_COLUMN_ATTRS = ("value", "label")
 
 
@@ -108,6 +111,11 @@ def parse_page(name: str, text: str) -> Page:
         for a in COLUMN_ATTRS:
             if a in attrs:
                 used |= set(_columns(attrs[a]))
+    for m in _INLINE.finditer(prose):
+        if m.group(1) not in page.blocks:
+            page.problems.append(f"{name}: {{{m.group(1)}[..]}} names no sql block")
+        else:
+            page.uses.setdefault(m.group(1), set()).add(m.group(2))
     return page
 
 
@@ -268,6 +276,7 @@ select sum(cost) as cost from ${by_team}
 
 <BarChart data={by_team} x=team y=cost />
 <BigValue data={total} value=cost />
+The total is {total[0].cost}.
 <DataTable data={by_team}>
     <Column id=team />
     <Column id=cost fmt=usd0 title="Cost" />
@@ -310,6 +319,7 @@ def test_the_compiler_inlines_queries_and_inputs_as_evidence_does():
     (GOOD.replace("<BigValue data={total}", "<BigValue data={totals}"),
      "<BigValue data={totals}> names no sql block"),
     (GOOD + "<Column id=team />\n", "<Column> outside a <DataTable>"),
+    (GOOD.replace("{total[0].cost}", "{total[0].costs}"), "block total lacks column(s) ['costs']"),
 ])
 def test_a_broken_page_is_reported(broken, expected):
     problems = check_page(_toy_con(), parse_page("toy.md", broken))
