@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PANGO_PKGS := libpango-1.0-0 libpangoft2-1.0-0
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: install manifest demo test test-bigquery dev lint conformance bench clean docs
+.PHONY: install manifest demo test test-bigquery dev lint conformance bench clean docs screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,12 @@ lint: manifest
 # FOCUS conformance with the FinOps Foundation's focus-validator (own Python 3.12 venv).
 conformance: manifest
 	$(BIN)/python tools/conformance.py
+
+# PNGs of the review pack's sections for the docs (docs/img/report-<anchor>.png) with headless
+# Chromium (apt-get installs it when missing and root). Renders the newest data/reports/<quarter>/
+# report.html (`make demo` first) or REPORT=path/to/report.html.
+screenshots: install
+	$(BIN)/python tools/screenshots.py $(if $(REPORT),--report $(REPORT))
 
 # Benchmarks (docs/benchmarks.md), results in bench/results/. Quick by default (BENCH_SCALES=1M);
 # full: make bench BENCH_SCALES=1M,10M,100M BENCH_FORECAST_SERIES=1000,10000 BENCH_DATA=/big/disk

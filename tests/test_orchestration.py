@@ -96,7 +96,8 @@ def test_definitions_validate_and_writers_share_one_pool(tmp_path):
     ops = [a.op for a in defs.assets] + [c.op for c in defs.asset_checks]
     assert ops and {op.pool for op in ops} == {"duckdb_warehouse"}
     assert {s.name for s in defs.sensors} == {"landing_sensor", "delivery_sensor"}
-    assert {s.name for s in defs.schedules} == {"mlcost_daily"}
+    assert {s.name for s in defs.schedules} == {"mlcost_daily", "quarterly_review_after_close",
+                                                "quarterly_review_preliminary"}
     checks = {k.name for k in graph.asset_check_keys}
     assert {"gx_suite", "sources_are_fresh", "focus_reconciles_to_source",
             "focus_gx_suite"} <= checks
