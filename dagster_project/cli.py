@@ -189,7 +189,8 @@ def cmd_demo(args) -> int:
         except OSError as exc:  # a read-only working directory: the demo itself still runs
             print(f"mlcost.toml not written in {Path.cwd()}: {exc.strerror or exc}",
                   file=sys.stderr)
-    code = run_pipeline(str(root / "landing"), args.warehouse, quiet=True)
+    code = run_pipeline(str(root / "landing"), args.warehouse, quiet=True,
+                        review_formats=("html", "pdf"))
     from dagster_project.lib.summary import print_summary
 
     print_summary(settings.warehouse_path(), settings.reports_dir(),

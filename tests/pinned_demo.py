@@ -57,7 +57,8 @@ FIGURES = {
                round(budget_amount, 2) as budget, round(volume_effect, 2) as volume,
                round(mix_effect, 2) as mix, round(price_effect, 2) as price,
                round(new_discontinued_effect, 2) as new_discontinued,
-               round(unquantified_effect, 2) as unquantified
+               round(unquantified_effect, 2) as unquantified,
+               round(commitment_effect, 2) as commitment
         from variance.quarterly_variance order by all""",
     "idle_waste_by_type": """
         select provider, waste_type, count(*) as findings, round(sum(wasted_cost), 2) as wasted

@@ -111,7 +111,8 @@ def _execute(job, instance, level: str, log, verbose: bool, **kwargs):
 
 
 def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = False,
-                 periods: tuple[str, str] | None = None, full_refresh: bool = False) -> int:
+                 periods: tuple[str, str] | None = None, full_refresh: bool = False,
+                 review_formats: tuple[str, ...] = ("html",)) -> int:
     """Ingest, then rebuild `periods` (first, last inclusive; default: see default_window) and
     everything downstream. Returns an exit code or raises ExitError."""
     apply_paths(landing, warehouse)
@@ -145,7 +146,8 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
         if result.success:  # the review packs (docs/review-pack.md), still under the run lock
             from dagster_project.lib.report.pack import render_after_run
 
-            render_after_run(wh, settings.reports_dir(), say=_say if quiet else print)
+            render_after_run(wh, settings.reports_dir(), say=_say if quiet else print,
+                             formats=review_formats)
     elapsed = time.perf_counter() - started
     if not result.success and _interrupted(result):
         raise KeyboardInterrupt  # SIGTERM/Ctrl-C inside a step: Dagster ended the run cleanly

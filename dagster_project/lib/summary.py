@@ -49,6 +49,8 @@ def print_summary(warehouse: Path, reports_dir: Path, *, elapsed: float | None =
         print(f"  {name:<20}{cur:<5}{_money(eff)}  {_money(billed)}")
     report = reports_dir / q / "report.html"  # the review pack (lib/report/pack.py)
     print(f"\nReport: {report if report.exists() else '(not written: see the run log)'}")
+    if report.with_suffix(".pdf").exists():
+        print(f"        {report.with_suffix('.pdf')}")
     print(f"Warehouse: {warehouse}")
     wh = shlex.quote(str(warehouse))
     print(f"  list it:  mlcost tables --warehouse {wh}")

@@ -102,6 +102,10 @@ def _write(path: Path, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        # mkstemp makes the file private (0600); a report is for its readers (umask applies).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -128,20 +132,21 @@ def quarters_to_review(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [q for q in dict.fromkeys((complete, latest)) if q]
 
 
-def render_after_run(warehouse: Path, out_dir: Path, say=print) -> list[ReviewPack]:
-    """HTML packs after `mlcost run` / `mlcost demo` (the PDF: `mlcost report`). A pack that
-    cannot be made is reported in one line and does not fail the run: the data is published."""
+def render_after_run(warehouse: Path, out_dir: Path, say=print,
+                     formats: tuple[str, ...] = ("html",)) -> list[ReviewPack]:
+    """The packs after `mlcost run` (HTML) / `mlcost demo` (HTML and PDF). A pack that cannot
+    be made is reported in one line and does not fail the run: the data is published."""
     from dagster_project.lib.warehouse import connection
 
     packs = []
     try:
         with connection(warehouse, read_only=True) as con:
             for quarter in quarters_to_review(con):
-                packs.append(render_review_pack(con, quarter, out_dir))
+                packs.append(render_review_pack(con, quarter, out_dir, formats=formats))
     except Exception as exc:  # noqa: BLE001 - the run's data is published; say why, go on
         say(f"mlcost: review pack not written ({type(exc).__name__}: {exc}); retry with "
             "`mlcost report --quarter YYYYQn`.")
     for pack in packs:
-        say(f"Review pack {pack.quarter}: {pack.paths['html']}"
+        say(f"Review pack {pack.quarter}: {', '.join(str(p) for p in pack.paths.values())}"
             + (f" ({pack.banner})" if pack.banner else ""))
     return packs

@@ -13,7 +13,7 @@ from dagster_project.lib.calendar import add_months, parse_quarter
 from dagster_project.lib.warehouse import table_exists
 
 from .. import charts
-from ..formatting import money, month_label, pct
+from ..formatting import money, month_label, pct, typed
 from .base import Chart, Column, Section, Table, missing_reason, rows
 
 ANCHOR, TITLE = "headline", "Headline"
@@ -58,10 +58,10 @@ def build(con: duckdb.DuckDBPyConnection, quarter: str, cal: dict[str, Any]) -> 
         {"label": "Actual", "value": total["actual_cost"], "kind": "money", "id": "actual",
          "note": f"{quarter} effective cost"},
         {"label": "Locked forecast", "value": total["forecast_cost"], "kind": "money",
-         "id": "forecast", "note": f"{total['forecast_flag']} "
+         "id": "forecast", "note": f"{typed(total['forecast_flag'], 'flag')} "
          f"({pct(total['variance_vs_forecast_pct'])} vs forecast)"},
         {"label": "Budget", "value": total["budget_amount"], "kind": "money", "id": "budget",
-         "note": f"{total['budget_flag']} ({pct(total['variance_vs_budget_pct'])} "
+         "note": f"{typed(total['budget_flag'], 'flag')} ({pct(total['variance_vs_budget_pct'])} "
          "vs budget)"},
     ]
     section = Section(
