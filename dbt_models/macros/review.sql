@@ -85,6 +85,8 @@ end
 {%- elif type == 'date' -%}cast(null as date)
 {%- elif type == 'int' -%}cast(null as {{ dbt.type_int() }})
 {%- elif type == 'bool' -%}cast(null as {{ dbt.type_boolean() }})
+{%- elif type == 'timestamp' -%}cast(null as {{ dbt.type_timestamp() }})
+{%- elif type == 'float' -%}cast(null as {{ dbt.type_float() }})
 {%- else -%}cast(null as {{ dbt.type_string() }})
 {%- endif -%}
 {%- endmacro %}

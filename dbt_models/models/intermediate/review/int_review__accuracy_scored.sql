@@ -6,7 +6,14 @@
 {{ config(materialized='ephemeral') }}
 
 with accuracy as (
-    select * from {{ source('forecast', 'forecast_accuracy') }}
+    {#- optional: no locked forecast yet gives no track record, not an error -#}
+    {{ optional_source('forecast', 'forecast_accuracy', [
+        ('quarter', 'string'), ('snapshot_id', 'string'), ('as_of_month', 'date'),
+        ('retroactive', 'bool'), ('scenario', 'string'), ('level', 'string'),
+        ('team', 'string'), ('month', 'date'), ('horizon', 'int'), ('point', 'money'),
+        ('lo_80', 'money'), ('hi_80', 'money'), ('lo_95', 'money'), ('hi_95', 'money'),
+        ('actual', 'money'), ('error', 'money'), ('abs_pct_error', 'float'),
+        ('in_band_80', 'bool'), ('in_band_95', 'bool')]) }}
 ),
 
 calendar as (

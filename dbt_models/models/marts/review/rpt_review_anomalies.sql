@@ -3,7 +3,15 @@
     appears in both quarters, with its whole impact), ranked within the quarter by
     abs(cost_impact), largest first. -#}
 with anomalies as (
-    select * from {{ source('monitoring', 'cost_anomalies') }}
+    {#- optional: a warehouse whose anomaly asset has not run yet gives no rows, not an error -#}
+    {{ optional_source('monitoring', 'cost_anomalies', [
+        ('anomaly_id', 'string'), ('series_kind', 'string'), ('provider', 'string'),
+        ('billing_account_id', 'string'), ('sub_account_id', 'string'), ('team', 'string'),
+        ('service_name', 'string'), ('start_date', 'date'), ('end_date', 'date'),
+        ('days', 'int'), ('direction', 'string'), ('expected_cost', 'money'),
+        ('actual_cost', 'money'), ('cost_impact', 'money'), ('score', 'float'),
+        ('peak_date', 'date'), ('is_open', 'bool'), ('top_resource_id', 'string'),
+        ('top_resource_impact', 'money'), ('billing_currency', 'string')]) }}
 ),
 
 quarters as (

@@ -4,11 +4,17 @@
     snapshot without scenarios; plus the actuals of the 12 months up to the as-of month as
     scenario `actual` (bands null). -#}
 with snapshots as (
-    select * from {{ source('forecast', 'forecast_snapshots') }}
+    {#- optional: no forecast yet (too little history) gives an empty outlook, not an error -#}
+    {{ optional_source('forecast', 'forecast_snapshots', [
+        ('snapshot_id', 'string'), ('as_of_month', 'date'), ('currencies', 'string'),
+        ('created_at', 'timestamp')]) }}
 ),
 
 forecast_values as (
-    select * from {{ source('forecast', 'forecast_values') }}
+    {{ optional_source('forecast', 'forecast_values', [
+        ('snapshot_id', 'string'), ('scenario', 'string'), ('level', 'string'),
+        ('month', 'date'), ('step', 'int'), ('point', 'money'), ('lo_80', 'money'),
+        ('hi_80', 'money'), ('lo_95', 'money'), ('hi_95', 'money')]) }}
 ),
 
 costs as (
