@@ -91,6 +91,19 @@ coalesce(split({{ expr }}, {{ delimiter }})[safe_offset({{ n - 1 }})], '')
 array_agg({{ expr }} ignore nulls order by {{ by }} desc limit 1)[safe_offset(0)]
 {%- endmacro %}
 
+{#- dbt.listagg with a limit. BigQuery's STRING_AGG takes LIMIT too, but the emulator's
+    translation to DuckDB does not, so BigQuery aggregates an array (same result; null when
+    every value is null, as STRING_AGG). -#}
+{% macro listagg_first(measure, delimiter_text, order_by_clause, limit_num) -%}
+{{ return(adapter.dispatch('listagg_first', 'mlcost')(measure, delimiter_text, order_by_clause, limit_num)) }}
+{%- endmacro %}
+{% macro default__listagg_first(measure, delimiter_text, order_by_clause, limit_num) -%}
+{{ dbt.listagg(measure, delimiter_text, order_by_clause, limit_num) }}
+{%- endmacro %}
+{% macro bigquery__listagg_first(measure, delimiter_text, order_by_clause, limit_num) -%}
+nullif(array_to_string(array_agg({{ measure }} ignore nulls {{ order_by_clause }} limit {{ limit_num }}), {{ delimiter_text }}), '')
+{%- endmacro %}
+
 {#- The columns of a grain as one text, '|'-separated, null as '~' (hashed into surrogate keys). -#}
 {% macro grain_text(columns) -%}
 concat({% for c in columns %}coalesce(cast({{ c }} as {{ dbt.type_string() }}), '~'){% if not loop.last %}, '|', {% endif %}{% endfor %})

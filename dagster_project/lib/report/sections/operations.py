@@ -75,10 +75,10 @@ def build_savings(con: duckdb.DuckDBPyConnection, quarter: str) -> Section:
          "id": "waste-found", "note": "idle cost in the quarter"},
         {"label": "Estimated savings", "value": total("estimated_monthly_saving"),
          "kind": "money", "id": "estimated-saving",
-         "note": "per month, open recommendations"},
+         "note": "per month, open recommendations found in the quarter (source month)"},
         {"label": "Realised savings", "value": total("realised_monthly_saving"),
          "kind": "money", "id": "realised-saving",
-         "note": "per month, implemented recommendations"},
+         "note": "per month, recommendations done in the quarter"},
     ]
     cols = [Column("team", "Team"), Column("source", "Source"), Column("items", "Items", "int"),
             Column("waste_found", "Waste found", "money"),

@@ -28,7 +28,7 @@ quarantined as (
     select
         coalesce(
             max({{ quarter_label('d.billing_period') }}),
-            {{ quarter_label('min(l.loaded_at)') }}
+            {{ quarter_label('cast(min(l.loaded_at) as date)') }}
         ) as quarter,
         coalesce(l.provider, 'unknown') as provider,
         l.file_id,
@@ -47,7 +47,7 @@ quarantined_check as (
         'quarantined_files' as check_name,
         cast(count(*) as {{ value_type }}) as value,
         'count' as unit,
-        {{ dbt.listagg(
+        {{ listagg_first(
             "file_name || coalesce(' (' || substr(error, 1, 120) || ')', '')",
             "'; '", "order by file_name", 10) }} as detail,
         cast(count(*) as {{ dbt.type_int() }}) as checked_rows
@@ -93,7 +93,7 @@ late_slices as (
     select
         quarter,
         provider,
-        {{ dbt.listagg(
+        {{ listagg_first(
             "account || ' ' || cast(billing_period as " ~ text ~ ") || ' first loaded ' || cast(cast(first_loaded_at as date) as " ~ text ~ ")",
             "'; '", "order by account, billing_period", 10) }} as detail
     from lateness
@@ -151,7 +151,7 @@ redelivery_check as (
         'redeliveries' as check_name,
         cast(count(*) as {{ value_type }}) as value,
         'count' as unit,
-        {{ dbt.listagg(
+        {{ listagg_first(
             "account || ' ' || cast(billing_period as " ~ text ~ ") || ' replaced: ' || path",
             "'; '", "order by account, billing_period, path", 10) }} as detail,
         cast(count(*) as {{ dbt.type_int() }}) as checked_rows

@@ -76,7 +76,7 @@ reconciliation_failures as (
     select
         quarter,
         provider,
-        {{ dbt.listagg(
+        {{ listagg_first(
             "account || ' ' || cast(billing_period as " ~ text ~ ") || ': ' || status",
             "'; '", "order by account, billing_period", 10) }} as detail
     from slices
@@ -124,7 +124,7 @@ held_back_check as (
             as {{ value_type }}
         ) as value,
         'count' as unit,
-        {{ dbt.listagg(
+        {{ listagg_first(
             "account || ' ' || cast(billing_period as " ~ text ~ ") || ': ' || rule",
             "'; '", "order by account, billing_period, rule", 10) }} as detail,
         cast(count(*) as {{ dbt.type_int() }}) as checked_rows
