@@ -4,7 +4,8 @@ Every measured step runs as its own process; the harness samples the resident me
 step's whole process tree (every 0.1 s, with psutil) and records wall time, peak RSS of the
 tree and of its largest process, exit status and the machine load around it. Results go to
 ``bench/results/bench-<UTC timestamp>.json`` plus ``bench/results/results.md`` (the latest
-run as a Markdown table). See docs/benchmarks.md for what each number means.
+run as Markdown tables, headed by issue #18's targets, pass / fail: bench/targets.py). See
+docs/benchmarks.md for what each number means.
 
 Environment (all optional):
   BENCH_SCALES            CUR 2.0 rows per scale, comma separated (default ``1M``;
@@ -22,8 +23,11 @@ Environment (all optional):
                           benchmark (default ``1``, the demo company)
   BENCH_FORECAST_SERIES   series counts for the forecast benchmark (default ``1000``; full
                           mode ``1000,10000``)
+  BENCH_FIRST_RUN_SAMPLE  the small real export of the first_hour group's first run, a path
+                          under tests/fixtures/real (default: the OCI cost report, 506 rows)
   BENCH_SKIP              comma-separated step groups to skip: demo, incremental, forecast,
-                          focus_converter, focus_converter_file, all_providers, scales
+                          first_hour, focus_converter, focus_converter_file, all_providers,
+                          scales
   BENCH_TIMEOUT           per-step timeout in seconds (default 3600)
 """
 
@@ -34,108 +38,29 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
+import targets
+from first_hour import bench_first_hour
+from harness import (  # bench/ is on sys.path: this file runs as a script
+    BIN,
+    DBT,
+    DBT_DIRS,
+    ROOT,
+    STEPS,
+    _env_list,
+    _fresh,
+    _loadavg,
+    _mlcost_env,
+    measure,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from dagster_project.lib.generate.scale import parse_scale
 
-from dagster_project.lib.generate.scale import parse_scale  # noqa: E402
-
-BIN = Path(sys.executable).parent
-STEPS = [sys.executable, str(ROOT / "bench" / "steps.py")]
 FC_BIN = ROOT / ".venv-focus-converter" / "bin" / "focus-converter"
 RESULTS = ROOT / "bench" / "results"
-DBT = [str(BIN / "dbt")]
-DBT_DIRS = ["--project-dir", str(ROOT / "dbt_models"), "--profiles-dir", str(ROOT / "dbt_models")]
-
-
-def _env_list(name: str, default: str) -> list[str]:
-    return [x.strip() for x in os.environ.get(name, default).split(",") if x.strip()]
-
-
-def _loadavg() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def measure(name: str, cmd: list[str], *, env: dict | None = None, log_dir: Path,
-            timeout: float | None = None) -> dict:
-    """Run ``cmd``; wall time, peak RSS (tree and largest process), exit code, load."""
-    full_env = {**os.environ, **(env or {})}
-    log = log_dir / f"{name}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    timeout = timeout or float(os.environ.get("BENCH_TIMEOUT", "3600"))
-    load_before = _loadavg()
-    print(f"[bench] {name}: {' '.join(cmd)}", flush=True)
-    with log.open("w") as out:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env,
-                                cwd=ROOT)
-        ps = psutil.Process(proc.pid)
-        peak_tree = peak_one = 0
-        timed_out = False
-        while proc.poll() is None:
-            try:
-                rss = [p.memory_info().rss for p in [ps, *ps.children(recursive=True)]]
-                peak_tree = max(peak_tree, sum(rss))
-                peak_one = max(peak_one, max(rss))
-            except psutil.Error:
-                pass
-            if time.perf_counter() - t0 > timeout:
-                timed_out = True
-                for p in [*ps.children(recursive=True), ps]:
-                    try:
-                        p.kill()
-                    except psutil.Error:
-                        pass
-                proc.wait()
-                break
-            time.sleep(0.1)
-        wall = time.perf_counter() - t0
-    text = log.read_text(errors="replace")
-    own = {}
-    for line in reversed(text.splitlines()):
-        if line.startswith("BENCH "):
-            own = json.loads(line[6:])
-            break
-    r = {
-        "step": name, "wall_s": round(wall, 2), "exit_code": proc.returncode,
-        "ok": proc.returncode == 0 and not timed_out, "timed_out": timed_out,
-        "peak_rss_tree_mb": round(peak_tree / 2**20), "peak_rss_max_process_mb":
-        round(peak_one / 2**20), "loadavg_before": load_before, "loadavg_after": _loadavg(),
-        "log": str(log), **({"own": own} if own else {}),
-    }
-    if not r["ok"]:
-        tail = text.strip().splitlines()[-5:]
-        r["error_tail"] = tail
-        oom = proc.returncode in (-9, 137) and not timed_out
-        r["note"] = "killed (out of memory?)" if oom else ("timeout" if timed_out else "failed")
-    print(f"[bench] {name}: {r['wall_s']} s, peak {r['peak_rss_tree_mb']} MB, "
-          f"exit {proc.returncode}", flush=True)
-    return r
-
-
-def _fresh(path: Path) -> Path:
-    if path.is_dir():
-        shutil.rmtree(path)
-    path.unlink(missing_ok=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _mlcost_env(work: Path) -> dict:
-    return {"DAGSTER_HOME": str(_fresh(work / "dagster_home")), "MLCOST_LOG_LEVEL": "WARNING"}
-
-
-def _human(n: int) -> str:
-    for unit, v in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
-        if n >= v and n % v == 0:
-            return f"{n // v}{unit}"
-    return str(n)
 
 
 # ------------------------------------------------------------------ per scale
@@ -400,11 +325,12 @@ def merge(paths: list[str]) -> int:
     runs = [json.loads(Path(p).read_text()) for p in paths]
     out = {**runs[0], "scales": [], "notes": [], "merged_from": [Path(p).name for p in paths]}
     for r in runs:
-        out["scales"] += r.get("scales", [])
+        # each part keeps the stamp of the run that measured it (the targets table shows it)
+        out["scales"] += [{"run": r["started_at"], **s} for s in r.get("scales", [])]
         out["notes"] += r.get("notes", [])
-        for k in ("forecast", "demo", "incremental"):
+        for k in ("forecast", "demo", "incremental", "first_hour"):
             if k in r:
-                out[k] = r[k]
+                out[k] = {"run": r["started_at"], **r[k]} if k == "first_hour" else r[k]
     m = out["machine"]
     m["loadavg_at_start"] = [r["machine"]["loadavg_at_start"] for r in runs]
     m["loadavg_at_end"] = [r["machine"].get("loadavg_at_end") for r in runs]
@@ -432,11 +358,13 @@ def main() -> int:
     if "scales" not in skip:
         for label in _env_list("BENCH_SCALES", "1M"):
             n = parse_scale(label)
-            result["scales"].append(bench_scale(label, data, logs, all_providers=n <= all_max,
-                                                full_run=n <= full_max, focus_converter=fc))
+            result["scales"].append({"run": stamp, **bench_scale(
+                label, data, logs, all_providers=n <= all_max, full_run=n <= full_max,
+                focus_converter=fc)})
             _write(result, stamp)
     groups = {"forecast": lambda: bench_forecast(logs), "demo": lambda: bench_demo(data, logs),
-              "incremental": lambda: bench_incremental(data, logs)}
+              "incremental": lambda: bench_incremental(data, logs),
+              "first_hour": lambda: {"run": stamp, **bench_first_hour(data, logs)}}
     for name, fn in groups.items():
         if name in skip:
             continue
@@ -454,6 +382,9 @@ def main() -> int:
 
 def _write(result: dict, stamp: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
+    # Targets this run did not measure come from the latest earlier run that did.
+    result["targets"] = targets.with_earlier(targets.evaluate(result),
+                                             targets.load_earlier(RESULTS, exclude=stamp))
     (RESULTS / f"bench-{stamp}.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / "results.md").write_text(render_md(result))
 
@@ -479,6 +410,10 @@ def render_md(r: dict) -> str:
     ]
     for note in r.get("notes", []):
         lines.append(f"- note: {note}")
+    if r.get("notes"):
+        lines.append("")
+    if r.get("targets"):
+        lines += targets.render_md(r["targets"])
     if r.get("scales"):
         lines += ["## Per scale (one CUR 2.0 month)", "",
                   "| scale | rows (aws / gcp / azure) | step | wall s | peak RSS MB (tree) | "

@@ -144,6 +144,38 @@ def cmd_day_cut(a) -> None:
     _emit(changed=[str(c.relative_to(dst)) for c in changed])
 
 
+def cmd_run(a) -> None:
+    """`mlcost run` exactly as the command runs it (dagster_project.cli.main), with the time
+    spent on the review packs measured apart: issue #18 judges the daily run without them and
+    the CLI has no switch to leave them out. The renderer's import is counted as its cost."""
+    t0 = time.perf_counter()
+    import dagster_project.lib.report.pack as pack
+
+    spent = [time.perf_counter() - t0]
+    render = getattr(pack, "render_after_run", None)
+    if render is not None:  # lib/pipeline.py looks the function up at the end of each run
+        def timed(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return render(*args, **kwargs)
+            finally:
+                spent.append(time.perf_counter() - t)
+
+        pack.render_after_run = timed
+    from dagster_project.cli import main as mlcost
+
+    code = 0
+    try:
+        code = mlcost(["run", "--landing", a.landing, "--warehouse", a.warehouse]) or 0
+    except SystemExit as exc:  # the CLI exits with its documented code
+        code = exc.code if isinstance(exc.code, int) else 1
+    # Without a call (a failed run, or the renderer renamed) the split is unknown, not zero.
+    _emit(seconds=time.perf_counter() - t0, exit_code=code,
+          render_seconds=round(sum(spent), 2) if render is not None and len(spent) > 1
+          else None)
+    sys.exit(code)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -171,6 +203,10 @@ def main() -> None:
     d.add_argument("--dst", required=True)
     d.add_argument("--last-day", required=True)
     d.set_defaults(func=cmd_day_cut)
+    r = sub.add_parser("run")
+    r.add_argument("--landing", required=True)
+    r.add_argument("--warehouse", required=True)
+    r.set_defaults(func=cmd_run)
     a = p.parse_args()
     a.func(a)
 
