@@ -47,8 +47,13 @@ def _read(step: dict) -> str:
         return ""
 
 
-def _annotate(step: dict) -> dict:
-    """What the run said about itself: the no-op sentence and its own elapsed time."""
+def _annotate(step: dict, work: Path) -> dict:
+    """What the run said about itself: the no-op sentence and its own elapsed time. Its
+    Dagster/dbt log (step and dbt node timings) is kept beside the step's log."""
+    run_log = work / "logs" / "mlcost-last-run.log"
+    if run_log.exists() and step.get("log"):
+        shutil.copy2(run_log, Path(step["log"]).with_suffix(".run.log"))
+        run_log.unlink()  # a no-op writes none: do not copy this one again
     text = _read(step)
     step["says_nothing_new"] = targets.says_nothing_new(text)
     step["reported_s"] = targets.reported_seconds(text)
@@ -79,9 +84,9 @@ def first_run(work: Path, logs: Path) -> dict:
     env = _env(work)
     out = {"sample": {"path": f"tests/fixtures/real/{rel}", "rows": rows}}
     out["first_run"] = _annotate(measure("fh-first-run-real", _run_cmd(
-        landing, wh, split_render=True), env=env, log_dir=logs))
+        landing, wh, split_render=True), env=env, log_dir=logs), work)
     out["noop_real"] = _annotate(measure("fh-noop-real", _run_cmd(
-        landing, wh, split_render=False), env=env, log_dir=logs))
+        landing, wh, split_render=False), env=env, log_dir=logs), work)
     return out
 
 
@@ -104,7 +109,7 @@ def demo_daily(work: Path, logs: Path) -> dict:
     wh = work / "warehouse.duckdb"
     env = _env(work)
     out["full_build"] = _annotate(measure("fh-demo-full-build", _run_cmd(
-        landing, wh, split_render=True), env=env, log_dir=logs))
+        landing, wh, split_render=True), env=env, log_dir=logs), work)
     if not out["full_build"]["ok"]:
         return out
     # The next morning AWS re-delivers its month-to-date files one day longer, same paths.
@@ -115,9 +120,9 @@ def demo_daily(work: Path, logs: Path) -> dict:
         os.utime(landing / rel, (t, t))
     out["redelivered"] = aws
     out["daily_aws"] = _annotate(measure("fh-daily-aws", _run_cmd(
-        landing, wh, split_render=True), env=env, log_dir=logs))
+        landing, wh, split_render=True), env=env, log_dir=logs), work)
     out["noop_demo"] = _annotate(measure("fh-noop-demo", _run_cmd(
-        landing, wh, split_render=False), env=env, log_dir=logs))
+        landing, wh, split_render=False), env=env, log_dir=logs), work)
     return out
 
 

@@ -398,7 +398,9 @@ def render_md(r: dict) -> str:
     lines = [
         "# mlcost benchmark results",
         "",
-        f"Run {r['started_at']} on {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM, "
+        (f"Runs {', '.join(r['merged_from'])} merged (`bench/run.py --merge`; the first one's "
+         "machine)" if r.get("merged_from") else f"Run {r['started_at']}") +
+        f" on {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM, "
         f"{m['os']}, Python {m['python']}, DuckDB {m['duckdb']}. Load average at start "
         f"{m['loadavg_at_start']}" + (f", at end {m['loadavg_at_end']}" if
                                       "loadavg_at_end" in m else "") +
@@ -462,6 +464,22 @@ def render_md(r: dict) -> str:
         for k in ("full_rebuild", "daily_run"):
             lines.append(f"| {k} | {i[k]['wall_s']} | {i[k]['peak_rss_tree_mb']:,} |")
         lines += [f"| daily / full | {_f(i.get('daily_vs_full'))} | |", ""]
+    if r.get("first_hour"):
+        f = r["first_hour"]
+        sample = f.get("sample") or {}
+        lines += ["## First hour (issue #18)", "",
+                  f"Small real export: `{sample.get('path')}` ({sample.get('rows')} rows). "
+                  "18-month demo; the daily run: AWS re-delivers its current month with one "
+                  f"more day ({f.get('last_day', '?')}).", "",
+                  "| run | wall s | run's own report s | review pack s | says nothing new | "
+                  "peak RSS MB | load before |", "|---|---|---|---|---|---|---|"]
+        for k in ("first_run", "noop_real", "full_build", "daily_aws", "noop_demo"):
+            if st := f.get(k):
+                lines.append(f"| {k} | {st['wall_s']} | {_f(st.get('reported_s'))} | "
+                             f"{_f((st.get('own') or {}).get('render_seconds'))} | "
+                             f"{'yes' if st.get('says_nothing_new') else 'no'} | "
+                             f"{st['peak_rss_tree_mb']:,} | {st['loadavg_before'][0]} |")
+        lines.append("")
     return "\n".join(lines) + "\n"
 
 

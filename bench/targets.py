@@ -45,7 +45,7 @@ def _row(tid: str, target: str, limit: str, *, measured=None, unit: str = "s",
          status: str = NOT_MEASURED, why: str | None = None, beside: str = "",
          run: str | None = None) -> dict:
     return {"id": tid, "target": target, "limit": limit, "measured": measured, "unit": unit,
-            "status": status, "why": why, "beside": beside, "run": run,
+            "status": status, "why": why, "beside": beside, "run": run, "load": None,
             "from_earlier_run": False}
 
 
@@ -55,6 +55,11 @@ def _judge(ok: bool) -> str:
 
 def _s(v) -> str:
     return "—" if v is None else f"{v:g} s"
+
+
+def _load(step: dict | None) -> float | None:
+    """The 1-minute load average before the step: the machine is shared, read it first."""
+    return ((step or {}).get("loadavg_before") or [None])[0]
 
 
 def _step_failed(step: dict) -> str:
@@ -86,7 +91,7 @@ def noop(result: dict) -> dict:
     if not st:
         row["why"] = "the first_hour group did not run"
         return row
-    row["run"] = _stamp(result, fh)
+    row.update(run=_stamp(result, fh), load=_load(st))
     row["beside"] = "on the 18-month demo landing folder"
     if small := fh.get("noop_real"):
         said = "" if small.get("says_nothing_new") else ", without saying \"nothing new\""
@@ -109,7 +114,7 @@ def first_run(result: dict) -> dict:
     if not st:
         row["why"] = "the first_hour group did not run"
         return row
-    row["run"] = _stamp(result, fh)
+    row.update(run=_stamp(result, fh), load=_load(st))
     sample = fh.get("sample") or {}
     render = (st.get("own") or {}).get("render_seconds")
     row["beside"] = (f"{sample.get('path', '?')} ({sample.get('rows', '?')} rows); "
@@ -131,7 +136,7 @@ def daily(result: dict) -> dict:
     if not st:
         row["why"] = "the first_hour group did not run"
         return row
-    row["run"] = _stamp(result, fh)
+    row.update(run=_stamp(result, fh), load=_load(st))
     render = (st.get("own") or {}).get("render_seconds")
     beside = [f"wall incl. review pack {_s(st['wall_s'])}", f"review pack {_s(render)}"]
     if fh.get("full_build"):
@@ -173,6 +178,7 @@ def focus_converter(result: dict, label: str) -> dict:
         else:
             row["why"] = "mlcost's ingest or FOCUS build failed"
         return row
+    row["load"] = _load(s.get("focus_converter_dataset"))
     fc_s, cold_s = _wall(s, "focus_converter_dataset"), d.get("normalize_cold_cur_s")
     cold = f"; {fc_s / cold_s:.2f}× with the one-off dbt parse" if fc_s and cold_s else ""
     row["beside"] = (f"focus-converter {_s(fc_s)} vs normalize {_s(d.get('normalize_cur_s'))} "
@@ -197,6 +203,7 @@ def run_vs_floor(result: dict) -> dict:
                       else f"`mlcost run` {_step_failed(st)}" if not st.get("ok")
                       else "the floor step failed")
         return row
+    row["load"] = _load(s.get("run_cur"))
     row["beside"] = (f"`mlcost run` {_s(_wall(s, 'run_cur'))} vs floor "
                      f"{_s(_wall(s, 'floor_cur'))}; peak RSS {s['run_cur']['peak_rss_tree_mb']:,} "
                      "MB")
@@ -213,7 +220,7 @@ def peak_rss_100m(result: dict) -> dict:
         row["why"] = f"run `{FULL_100M_CMD}` in the background (hours; not part of the default"\
             " bench)"
         return row
-    row["run"] = _stamp(result, sc)
+    row.update(run=_stamp(result, sc), load=_load(st))
     s = sc["steps"]
     beside = [f"wall {_s(st['wall_s'])}"]
     for key, what in (("floor_cur", "floor"), ("ingest_cur", "ingest"),
@@ -231,8 +238,8 @@ def peak_rss_100m(result: dict) -> dict:
 
 def make_test(result: dict) -> dict:
     return _row("make_test", "`make test` on 2 cores", "≤ 10 min",
-                why="not measured by the bench: `make test` reports its own duration (pytest's "
-                "closing line \"N passed in …s\") in the CI / make test log")
+                why="the bench does not run the test suite; its measure is pytest's closing "
+                "line (\"N passed in …s\") in the CI / `make test` log")
 
 
 def evaluate(result: dict) -> list[dict]:
@@ -291,8 +298,8 @@ def _cell(text: str) -> str:
 def render_md(rows: list[dict]) -> list[str]:
     """The targets table of results.md."""
     lines = ["## Issue #18 targets (2 cores)", "",
-             "| target | measured | limit | result | beside it | run |",
-             "|---|---|---|---|---|---|"]
+             "| target | measured | limit | result | beside it | run | load |",
+             "|---|---|---|---|---|---|---|"]
     for r in rows:
         result = {PASS: "**pass**", FAIL: "**FAIL**"}.get(r["status"], "not measured")
         if r["why"]:
@@ -300,6 +307,7 @@ def render_md(rows: list[dict]) -> list[str]:
         run = r["run"] or "—"
         if r["from_earlier_run"]:
             run += " (earlier run)"
-        cells = (r["target"], _value(r), r["limit"], result, r["beside"] or "", run)
+        load = "—" if r.get("load") is None else f"{r['load']:g}"
+        cells = (r["target"], _value(r), r["limit"], result, r["beside"] or "", run, load)
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return lines + [""]

@@ -23,6 +23,7 @@ REAL = ROOT / "tests" / "fixtures" / "real"
 
 def step(wall: float, ok: bool = True, **extra) -> dict:
     return {"wall_s": wall, "ok": ok, "exit_code": 0 if ok else 1, "peak_rss_tree_mb": 500,
+            "loadavg_before": [1.5, 1.2, 1.0],
             **({} if ok else {"note": "failed"}), **extra}
 
 
@@ -99,7 +100,7 @@ def test_noop_sentence_and_reported_time_parsing():
 def test_first_hour_targets_pass_and_fail_on_their_limits():
     rows = by_id(targets.evaluate({"started_at": "x", "first_hour": first_hour()}))
     assert rows["noop"]["status"] == "pass" and rows["noop"]["measured"] == 1.2
-    assert rows["noop"]["run"] == "20261207T120000Z"
+    assert rows["noop"]["run"] == "20261207T120000Z" and rows["noop"]["load"] == 1.5
     assert rows["first_run"]["status"] == "pass" and rows["first_run"]["measured"] == 28.0
     assert "tests/fixtures/real/oci/x.csv (506 rows)" in rows["first_run"]["beside"]
     # the daily run is judged without the review pack: 27.5 - 3.0 = 24.5 <= 25
@@ -230,7 +231,7 @@ def test_markdown_table_has_one_row_per_target_and_escapes_cells():
     lines = targets.render_md(targets.with_earlier(targets.evaluate(now), [older]))
     body = [line for line in lines if line.startswith("| ") and "---" not in line][1:]
     assert len(body) == len(targets.evaluate({}))
-    assert all(line.count(" | ") == 5 for line in body)  # the escaped | is not a separator
+    assert all(line.count(" | ") == 6 for line in body)  # the escaped | is not a separator
     assert any("a\\|b.csv" in line for line in body)
     fc = next(line for line in body if "at 1M" in line)
     assert "**FAIL**" in fc and "20261130T000000Z (earlier run)" in fc
