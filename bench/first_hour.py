@@ -1,5 +1,5 @@
 """The `first_hour` bench group: what a user feels on the first day and every day after
-(issue #18). Four timed `mlcost run`s plus the builds they need:
+(issue #18). Five timed `mlcost run`s, one of them the build the next two need:
 
 1. ``first_run``: one small real export (tests/fixtures/real, a few hundred rows) into an
    empty warehouse; ``noop_real``: the same landing folder again, nothing changed.
