@@ -60,6 +60,24 @@ def _annotate(step: dict, work: Path) -> dict:
     return step
 
 
+def _rows_loaded(warehouse: Path) -> int | None:
+    """Rows the run loaded, from its ledger (any format; None if the run left no ledger)."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        (rows,) = con.execute("select sum(row_count) from meta.load_ledger "
+                              "where status = 'loaded'").fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return None if rows is None else int(rows)
+
+
 def _run_cmd(landing: Path, warehouse: Path, *, split_render: bool) -> list[str]:
     if split_render:
         return [*STEPS, "run", "--landing", str(landing), "--warehouse", str(warehouse)]
@@ -74,17 +92,18 @@ def _env(work: Path) -> dict:
 def first_run(work: Path, logs: Path) -> dict:
     rel = os.environ.get("BENCH_FIRST_RUN_SAMPLE", DEFAULT_SAMPLE)
     sample = REAL / rel
+    if not sample.is_file():
+        raise FileNotFoundError(f"BENCH_FIRST_RUN_SAMPLE={rel}: no such file under {REAL}")
     landing = work / "landing"
     landing.mkdir(parents=True)
-    shutil.copy2(sample, landing / sample.name)  # keeps the checkout's (old) mtime
+    shutil.copy2(sample, landing / sample.name)
     _backdate(landing, 3600)
-    with sample.open("rb") as fh:
-        rows = sum(1 for _ in fh) - 1  # a one-header CSV export; the number is informative
     wh = work / "warehouse.duckdb"
     env = _env(work)
-    out = {"sample": {"path": f"tests/fixtures/real/{rel}", "rows": rows}}
+    out = {"sample": {"path": f"tests/fixtures/real/{rel}", "rows": None}}
     out["first_run"] = _annotate(measure("fh-first-run-real", _run_cmd(
         landing, wh, split_render=True), env=env, log_dir=logs), work)
+    out["sample"]["rows"] = _rows_loaded(wh)
     out["noop_real"] = _annotate(measure("fh-noop-real", _run_cmd(
         landing, wh, split_render=False), env=env, log_dir=logs), work)
     return out

@@ -468,7 +468,7 @@ def render_md(r: dict) -> str:
         f = r["first_hour"]
         sample = f.get("sample") or {}
         lines += ["## First hour (issue #18)", "",
-                  f"Small real export: `{sample.get('path')}` ({sample.get('rows')} rows). "
+                  f"Small real export: `{sample.get('path')}` ({_f(sample.get('rows'))} rows). "
                   "18-month demo; the daily run: AWS re-delivers its current month with one "
                   f"more day ({f.get('last_day', '?')}).", "",
                   "| run | wall s | run's own report s | review pack s | says nothing new | "

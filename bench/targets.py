@@ -117,7 +117,7 @@ def first_run(result: dict) -> dict:
     row.update(run=_stamp(result, fh), load=_load(st))
     sample = fh.get("sample") or {}
     render = (st.get("own") or {}).get("render_seconds")
-    row["beside"] = (f"{sample.get('path', '?')} ({sample.get('rows', '?')} rows); "
+    row["beside"] = (f"{sample.get('path', '?')} ({sample.get('rows') or '?'} rows); "
                      f"review pack included: {_s(render)}")
     row["measured"] = st["wall_s"]
     if not st.get("ok"):

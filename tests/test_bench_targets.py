@@ -281,3 +281,11 @@ def test_status_words(status, shown):
     row = {**targets._row("t", "a target", "≤ 1 s", measured=None, status=status),
            "why": None}
     assert f"| {shown} |" in targets.render_md([row])[-2]
+
+
+def test_first_hour_reports_the_rows_the_run_loaded(noop_warehouse, tmp_path):
+    import first_hour
+
+    _, wh = noop_warehouse
+    assert first_hour._rows_loaded(wh) == 9  # the GCP detailed sample: 9 rows
+    assert first_hour._rows_loaded(tmp_path / "none.duckdb") is None
