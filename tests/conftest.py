@@ -91,6 +91,7 @@ def _restore_environ():
 SHARED_FIXTURE_GROUPS = {
     "tests.test_pinned_demo": "pinned_demo", "tests.test_analyst_guide": "pinned_demo",
     "tests.test_forecast_cli": "pinned_demo", "tests.test_forecast_engine": "pinned_demo",
+    "tests.test_review_sections": "pinned_demo", "tests.test_evidence_pages": "pinned_demo",
     "tests.test_attribution": "small_demo", "tests.test_waste": "small_demo",
     "tests.test_orchestration": "small_demo", "tests.test_waste_truth": "small_demo",
     "tests.test_focus_allocated": "small_demo", "tests.test_recommendations": "small_demo",

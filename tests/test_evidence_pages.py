@@ -11,7 +11,7 @@ column the page's components read from it (`<DataTable data={q}>` with its `<Col
 the `x`, `y`, `y2`, `value`, `series`, `size`, `column`, `comparison`, `sparkline` attributes,
 a Dropdown's `value`/`label`, and inline values `{q[0].column}` in the text).
 
-Data: a demo of 7 months ending 2026-09 (generate, ingest, dbt, forecast, the 2026Q3 lock,
+Data: the pinned demo (`mlcost demo --end-month 2026-09`: forecasts, the locked quarters,
 variance), exported with `export_evidence_sources`. The session's small demo (4 months) is too
 short for a locked plan, so the variance pages would be empty there. Anything the compiler does
 not know (`${params.x}` of a templated page, an unknown query or input) is a problem reported
@@ -20,15 +20,12 @@ for the page, never silently skipped.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pytest
-
-from .conftest import build_warehouse, run_dbt
 
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 PAGES = sorted((REPORTS / "pages").rglob("*.md"))
@@ -204,23 +201,13 @@ def source_views(con: duckdb.DuckDBPyConnection, project: Path) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def evidence_con(tmp_path_factory):
-    from dagster_project.lib import forecast as fc
-    from dagster_project.lib import variance as var
-    from dagster_project.lib.generate import generate
+def evidence_con(pinned_demo, tmp_path_factory):
+    """The Evidence sources exported from the pinned demo (forecasts, locked quarters,
+    variance, waste), seen through the project's sources/mlcost/*.sql."""
     from dagster_project.lib.report import export_evidence_sources
 
     base = tmp_path_factory.mktemp("evidence-demo")
-    generate(base / "demo", months=7, seed=42, scale=0.1, end_month=dt.date(2026, 9, 1))
-    wh = build_warehouse(base, [base / "demo" / "landing"])
-    res = run_dbt(wh, base / "target", ["build", "--select", "+fct_costs_monthly",
-                                        "+fct_idle_waste", "+fct_budgets", "+dim_calendar"],
-                  reference_set="demo")
-    assert res.success, res.output[-4000:]
-    with duckdb.connect(str(wh)) as con:
-        assert fc.ensure_locked_forecast(con, "2026Q3")
-        assert var.compute_quarterly_variance(con, "2026Q3").status == "ok"
-        assert fc.build_forecasts(con, as_of_month=dt.date(2026, 9, 1)).snapshot_id
+    with duckdb.connect(str(pinned_demo / "wh.duckdb"), read_only=True) as con:
         export_evidence_sources(con, base / "data" / "exports")
     (base / "reports").mkdir()
     con = duckdb.connect()

@@ -1,5 +1,5 @@
-"""The review pack's section marts (issue #17, contracts 6-11; docs/review-marts.md) on a
-15-month demo run end to end (`mlcost demo`: forecasts, locks, anomalies, recommendations),
+"""The review pack's section marts (issue #17, contracts 6-11; docs/review-marts.md) on the
+pinned demo run end to end (`mlcost demo`: forecasts, locks, anomalies, recommendations),
 each figure recomputed here in Python from the tables the marts read; and the data-quality
 checks on a scratch copy whose ledger and deliveries the tests change."""
 
@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import os
 import shutil
-import subprocess
-import sys
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +19,6 @@ from dagster_project.lib.calendar import add_months, quarter_of
 
 from .conftest import run_dbt
 
-REVIEW = ["path:models/marts/review"]
 TOL = Decimal("1e-9")
 
 
@@ -40,22 +36,11 @@ def rows(con, sql: str, params=None) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def review(tmp_path_factory) -> Path:
-    """`mlcost demo` over 15 months (enough history for locked forecasts of past quarters),
-    then `dbt build` of the review marts, as the review asset runs them after the pipeline."""
-    tmp = tmp_path_factory.mktemp("review_sections")
-    env = {**os.environ, "MLCOST_REPORTS": str(tmp / "reports"),
-           "MLCOST_EXPORTS": str(tmp / "exports"), "DAGSTER_HOME": str(tmp / "dagster_home")}
-    proc = subprocess.run(
-        [str(Path(sys.executable).parent / "mlcost"), "demo", "--months", "15", "--scale", "0.2",
-         "--end-month", "2026-09", "--out", str(tmp / "demo"), "--warehouse",
-         str(tmp / "wh.duckdb")],
-        env=env, capture_output=True, text=True, check=False)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
-    res = run_dbt(tmp / "wh.duckdb", tmp / "target", ["build", "--select", *REVIEW],
-                  reference_set="demo")
-    assert res.success, res.output[-4000:]
-    return tmp
+def review(pinned_demo) -> Path:
+    """The pinned demo (`mlcost demo --end-month 2026-09`, 36 months: locked forecasts of past
+    quarters), whose run built the review marts and their tests (asset dbt_recommendations_and_review). Read-only:
+    the data-quality test changes a copy."""
+    return pinned_demo
 
 
 @pytest.fixture(scope="module")

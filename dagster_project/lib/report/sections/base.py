@@ -17,7 +17,7 @@ from dagster_project.lib.warehouse import table_exists
 
 # Why a review mart may be missing: the one hint the "not available" notes give.
 REVIEW_MART_WHY = ("`mlcost run` builds the review marts: dbt selector `review`, Dagster "
-                   "asset dbt_review")
+                   "asset dbt_recommendations_and_review")
 
 
 @dataclass

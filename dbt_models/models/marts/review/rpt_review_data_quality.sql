@@ -44,6 +44,17 @@ coverage_months as (
     group by {{ quarter_label('billing_month') }}, provider, billing_month
 ),
 
+coverage_ranked as (
+    select
+        *,
+        -- the least covered month; the earliest of equals, so the detail is reproducible
+        row_number() over (
+            partition by quarter, provider
+            order by unallocated_cost / nullif(total_cost, 0) desc nulls last, billing_month
+        ) as coverage_rank
+    from coverage_months
+),
+
 coverage_check as (
     select
         quarter,
@@ -54,11 +65,16 @@ coverage_check as (
         ) as value,
         'pct' as unit,
         'lowest month '
-        || {{ arg_max(
-            "cast(billing_month as " ~ text ~ ") || ' at ' || cast(round(cast(100 * (1 - unallocated_cost / nullif(total_cost, 0)) as " ~ float_type() ~ "), 1) as " ~ text ~ ") || '%'",
-            "unallocated_cost / nullif(total_cost, 0)") }} as detail,
+        || max(case
+            when coverage_rank = 1
+                then
+                    cast(billing_month as {{ text }}) || ' at '
+                    || cast(round(cast(
+                        100 * (1 - unallocated_cost / nullif(total_cost, 0)) as {{ float_type() }}
+                    ), 1) as {{ text }}) || '%'
+        end) as detail,
         cast(sum(allocation_rows) as {{ dbt.type_int() }}) as checked_rows
-    from coverage_months
+    from coverage_ranked
     group by quarter, provider
 ),
 
