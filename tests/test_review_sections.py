@@ -38,8 +38,8 @@ def rows(con, sql: str, params=None) -> list[dict]:
 @pytest.fixture(scope="module")
 def review(pinned_demo) -> Path:
     """The pinned demo (`mlcost demo --end-month 2026-09`, 36 months: locked forecasts of past
-    quarters), whose run built the review marts and their tests (asset dbt_recommendations_and_review). Read-only:
-    the data-quality test changes a copy."""
+    quarters), whose run built the review marts and their tests (asset
+    dbt_recommendations_and_review). Read-only: the data-quality test changes a copy."""
     return pinned_demo
 
 

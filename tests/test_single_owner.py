@@ -130,7 +130,8 @@ def test_python_outputs_are_dbt_sources_pointing_at_their_assets(manifest):
         assert asset in keys, (key, asset)
     # only the review marts (and their ephemeral pieces and singular tests) read them: the
     # Python assets run after the other marts, and the review marts after the Python assets
-    # (dbt_recommendations_and_review, selectors `recommendations` + `review`: no cycle in the graph)
+    # (dbt_recommendations_and_review, selectors `recommendations` + `review`: no cycle in
+    # the graph)
     children = manifest["child_map"]
     review = {n["unique_id"] for n in manifest["nodes"].values()
               if n["original_file_path"].startswith(("models/marts/review/",

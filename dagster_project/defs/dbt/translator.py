@@ -15,7 +15,8 @@ STAGE_GROUPS = {"staging": "staging", "intermediate": "intermediate", "focus": "
 class MlcostTranslator(DagsterDbtTranslator):
     def __init__(self) -> None:
         # Several tables of one Python asset (forecast_values and forecast_snapshots, both
-        # written by forecast/forecast_snapshots) may be read by one dbt asset (dbt_recommendations_and_review).
+        # written by forecast/forecast_snapshots) may be read by one dbt asset
+        # (dbt_recommendations_and_review).
         super().__init__(settings=DagsterDbtTranslatorSettings(
             enable_asset_checks=True, enable_duplicate_source_asset_keys=True))
 

@@ -26,8 +26,9 @@ def evidence_exports(warehouse: WarehouseResource):
     return dg.MaterializeResult(metadata={"files": dg.MetadataValue.json([str(p) for p in paths])})
 
 
-# The review marts the pack reads (dbt models under marts/review, built by the `dbt_recommendations_and_review`
-# asset) besides the Python-produced tables; sections whose mart is missing say so.
+# The review marts the pack reads (dbt models under marts/review, built by the
+# `dbt_recommendations_and_review` asset) besides the Python-produced tables; sections whose
+# mart is missing say so.
 REVIEW_MARTS = ("rpt_review_headline", "rpt_review_bridge", "fct_variance_drivers",
                 "rpt_review_commentary_facts", "rpt_review_accuracy", "rpt_review_outlook",
                 "rpt_review_anomalies", "rpt_review_savings", "rpt_review_unit_costs",
