@@ -19,7 +19,7 @@ from dagster_project.defs.variance.assets import quarterly_variance
     description="Parquet files read by the Evidence project in reports/ (data/exports/).",
 )
 def evidence_exports(warehouse: WarehouseResource):
-    from dagster_project.lib.report import export_evidence_sources
+    from dagster_project.lib.report.evidence import export_evidence_sources
 
     with warehouse.connection(read_only=True) as con:
         paths = export_evidence_sources(con, settings.exports_dir())
