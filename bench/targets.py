@@ -82,16 +82,25 @@ def _stamp(result: dict, part: dict | None) -> str | None:
     return (part or {}).get("run") or result.get("started_at")
 
 
+def _first_hour_step(result: dict, row: dict, step: str) -> tuple[dict, dict | None]:
+    """The first_hour group and its `step`; without the step the row says why, else it gets
+    the step's run stamp and load."""
+    fh = result.get("first_hour") or {}
+    st = fh.get(step)
+    if st:
+        row.update(run=_stamp(result, fh), load=_load(st))
+    else:
+        row["why"] = "the first_hour group did not run"
+    return fh, st
+
+
 # ------------------------------------------------------------------ one evaluator a target
 def noop(result: dict) -> dict:
     limit = f"≤ {NOOP_MAX_S:g} s and says \"{NOOP_PHRASE}\""
     row = _row("noop", "no-op `mlcost run` (nothing new in the landing folder)", limit)
-    fh = result.get("first_hour") or {}
-    st = fh.get("noop_demo")
+    fh, st = _first_hour_step(result, row, "noop_demo")
     if not st:
-        row["why"] = "the first_hour group did not run"
         return row
-    row.update(run=_stamp(result, fh), load=_load(st))
     row["beside"] = "on the 18-month demo landing folder"
     if small := fh.get("noop_real"):
         said = "" if small.get("says_nothing_new") else ", without saying \"nothing new\""
@@ -109,12 +118,9 @@ def noop(result: dict) -> dict:
 def first_run(result: dict) -> dict:
     row = _row("first_run", "first `mlcost run` on one small real export, empty warehouse",
                f"≤ {FIRST_RUN_MAX_S:g} s")
-    fh = result.get("first_hour") or {}
-    st = fh.get("first_run")
+    fh, st = _first_hour_step(result, row, "first_run")
     if not st:
-        row["why"] = "the first_hour group did not run"
         return row
-    row.update(run=_stamp(result, fh), load=_load(st))
     sample = fh.get("sample") or {}
     render = (st.get("own") or {}).get("render_seconds")
     row["beside"] = (f"{sample.get('path', '?')} ({sample.get('rows') or '?'} rows); "
@@ -131,12 +137,9 @@ def daily(result: dict) -> dict:
     row = _row("daily_aws", "daily demo run: AWS re-delivers the current month of an 18-month "
                "warehouse (forecast and variance included, review pack excluded)",
                f"≤ {DAILY_MAX_S:g} s")
-    fh = result.get("first_hour") or {}
-    st = fh.get("daily_aws")
+    fh, st = _first_hour_step(result, row, "daily_aws")
     if not st:
-        row["why"] = "the first_hour group did not run"
         return row
-    row.update(run=_stamp(result, fh), load=_load(st))
     render = (st.get("own") or {}).get("render_seconds")
     beside = [f"wall incl. review pack {_s(st['wall_s'])}", f"review pack {_s(render)}"]
     if fh.get("full_build"):
