@@ -14,6 +14,7 @@ from pathlib import Path
 
 from dagster_project import exit_codes, settings
 from dagster_project.exit_codes import DATA_ERROR, MISSING_INPUT, OK, USAGE, ExitError
+from dagster_project.lib.config import is_bigquery
 from dagster_project.lib.instance import ensure_dagster_home  # noqa: F401  (Makefile `dev`)
 from dagster_project.lib.pipeline import apply_paths, run_pipeline
 
@@ -89,7 +90,7 @@ def cmd_generate(args) -> int:
 def cmd_run(args) -> int:
     periods = _period_range(args.period, args.period_from, args.period_to)
     return run_pipeline(args.landing, args.warehouse, periods=periods,
-                        full_refresh=args.full_refresh)
+                        full_refresh=args.full_refresh, target=args.target)
 
 
 EXPORTS = {
@@ -113,11 +114,15 @@ def cmd_export(args) -> int:
     if args.format is None and suffix not in ("", ".parquet", ".csv"):
         raise ExitError(f"--out {args.out}: mlcost exports Parquet (.parquet) or CSV (.csv), not "
                         f"{suffix}; name the file .parquet or .csv, or pass --format.", USAGE)
-    apply_paths(None, args.warehouse)
+    apply_paths(None, args.warehouse, args.target, command="mlcost export")
     from dagster_project.lib.exporter import export_table
     from dagster_project.lib.warehouse import connection, table_exists
 
     schema, table = EXPORTS[args.table]
+    if is_bigquery(settings.dbt_target()):  # the working copy gets BigQuery's table first
+        from dagster_project.lib.bigquery_stages import pull_for_export
+
+        pull_for_export(settings.warehouse_path(), schema, table)
     with connection(_require_warehouse(), read_only=True) as con:
         if not table_exists(con, schema, table):
             raise ExitError(f"{settings.warehouse_path()}: table {schema}.{table} does not exist "
@@ -213,6 +218,10 @@ LANDING_HELP = ("landing folder or s3:// URL (default: $MLCOST_LANDING, else `la
                 "mlcost.toml, else data/landing)")
 WAREHOUSE_HELP = ("DuckDB warehouse file (default: $MLCOST_WAREHOUSE, else `warehouse` in "
                   "mlcost.toml, else data/warehouse.duckdb)")
+TARGET_HELP = ("dbt target: dev (embedded DuckDB) or prod (BigQuery; emulator for tests) "
+               "(default: $DBT_TARGET, else `target` in mlcost.toml, else dev; "
+               "docs/bigquery.md)")
+TARGET_CHOICES = ("dev", "prod", "emulator")
 DEMO_MONTHS = 36  # = lib/generate/window.py DEFAULT_MONTHS (not imported: numpy is slow)
 END_MONTH_HELP = ("last month of the demo data, YYYY-MM (default: the last month of the last "
                   "complete quarter before today); pins the window")
@@ -257,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="first billing period to rebuild, YYYY-MM (default: see --period)")
     r.add_argument("--to", dest="period_to", metavar="YYYY-MM",
                    help="last billing period to rebuild, inclusive (default: see --period)")
+    r.add_argument("--target", choices=TARGET_CHOICES, help=TARGET_HELP)
     r.add_argument("--full-refresh", action="store_true",
                    help="rebuild the incremental models from scratch, after a model change "
                    "(default: off)")
@@ -281,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default: from the --out extension (.parquet, .csv; none = parquet); "
                    "any other extension is refused")
     e.add_argument("--warehouse", metavar="FILE", help=WAREHOUSE_HELP)
+    e.add_argument("--target", choices=TARGET_CHOICES, help=TARGET_HELP)
     e.set_defaults(func=cmd_export)
 
     from dagster_project.lib.forecast.config import DEFAULT_HORIZON

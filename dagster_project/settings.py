@@ -134,6 +134,7 @@ def export_env() -> None:
     os.environ["MLCOST_WAREHOUSE"] = str(warehouse_path())
     os.environ["MLCOST_REPORTS"] = str(reports_dir())
     os.environ["MLCOST_EXPORTS"] = str(exports_dir())
+    os.environ["DBT_TARGET"] = dbt_target()
     os.environ["MLCOST_REFERENCE_SET"] = reference_set()
     for key, (env, _) in MATERIALITY.items():
         os.environ[env] = materiality(key)

@@ -11,11 +11,19 @@ from dagster_project.lib import warehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The embedded DuckDB warehouse (dbt target `dev` writes the same file)."""
+    """The warehouse, picked by the dbt target: the embedded DuckDB file on `dev` (dbt writes
+    the same file); on `prod` (BigQuery) that file is the run's working copy, each stage's
+    inputs pulled from BigQuery before it and its outputs pushed after it
+    (lib/bigquery_stages.py), so the assets are the same on every target."""
 
     path: str
+    target: str = "dev"
 
     def connection(self, *, read_only: bool = False):
+        from dagster_project.lib.bigquery_stages import is_bigquery, stage_connection
+
+        if is_bigquery(self.target):
+            return stage_connection(Path(self.path), read_only=read_only)
         return warehouse.connection(Path(self.path), read_only=read_only)
 
 
@@ -36,7 +44,8 @@ class LandingResource(dg.ConfigurableResource):
 
 def build_resources() -> dict:
     return {
-        "warehouse": WarehouseResource(path=str(settings.warehouse_path())),
+        "warehouse": WarehouseResource(path=str(settings.warehouse_path()),
+                                       target=settings.dbt_target()),
         "landing": LandingResource(location=settings.landing_location(),
                                    cache_dir=str(settings.landing_cache_dir())),
     }

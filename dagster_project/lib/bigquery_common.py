@@ -65,6 +65,16 @@ def client_for(settings: BigQuerySettings):
         return bigquery.Client(project=settings.project, location=settings.location,
                                credentials=AnonymousCredentials(),
                                client_options={"api_endpoint": settings.api_endpoint})
+    # The same credentials as dbt's prod profile (MLCOST_BQ_METHOD; lib/bigquery_preflight.py).
+    method = os.environ.get("MLCOST_BQ_METHOD") or "oauth"
+    if method == "service-account":
+        return bigquery.Client.from_service_account_json(
+            os.environ["MLCOST_BQ_KEYFILE"], project=settings.project, location=settings.location)
+    if method == "oauth-secrets":
+        from google.oauth2.credentials import Credentials
+
+        return bigquery.Client(project=settings.project, location=settings.location,
+                               credentials=Credentials(token=os.environ["MLCOST_BQ_TOKEN"]))
     return bigquery.Client(project=settings.project, location=settings.location)
 
 

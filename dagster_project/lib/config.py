@@ -34,6 +34,12 @@ from dagster_project.exit_codes import USAGE, ExitError
 FILE_NAME = "mlcost.toml"
 CONFIG_ENV = "MLCOST_CONFIG"  # a file to use instead of the search; "" = no file at all
 TARGETS = ("dev", "prod", "ci", "emulator")  # the outputs of dbt_models/profiles.yml
+# The targets whose warehouse is BigQuery (`ci` only compiles: it cannot run).
+BIGQUERY_TARGETS = ("prod", "emulator")
+
+
+def is_bigquery(target: str) -> bool:
+    return target in BIGQUERY_TARGETS
 KEYS = ("landing", "warehouse", "target", "scenarios", "mlflow_uri", "reference_set",
         "materiality_amount", "materiality_pct", "review_notes")
 # Keys whose value is a number (TOML integer or float, or a string holding one).

@@ -19,6 +19,7 @@ from pathlib import Path
 from dagster_project import settings
 from dagster_project.exit_codes import BUSY, DATA_ERROR, MISSING_INPUT, OK, USAGE, ExitError
 from dagster_project.lib import run_lock, run_state
+from dagster_project.lib.config import is_bigquery
 from dagster_project.lib.dbt_manifest import ensure_dbt_manifest, prune_per_invocation_targets
 from dagster_project.lib.instance import ensure_dagster_home, owner_tags, reap_dead_runs
 from dagster_project.lib.periods import loaded_period_range, periods_to_rebuild
@@ -33,13 +34,20 @@ from dagster_project.lib.run_summary import failed_checks
 RUN_ID_TAG = "mlcost/run_id"
 
 
-def apply_paths(landing: str | None = None, warehouse: str | None = None) -> None:
-    """Pin the landing and warehouse (flags over environment) for this process and dbt."""
+def apply_paths(landing: str | None = None, warehouse: str | None = None,
+                target: str | None = None, *, command: str = "mlcost run") -> None:
+    """Pin the landing, warehouse and dbt target (flags over environment) for this process
+    and dbt; a BigQuery target's configuration is checked here, before any work."""
     if landing:
         os.environ["MLCOST_LANDING"] = landing
     if warehouse:
         os.environ["MLCOST_WAREHOUSE"] = warehouse
+    if target:
+        os.environ["DBT_TARGET"] = target
     settings.export_env()
+    from dagster_project.lib.bigquery_preflight import check_target
+
+    check_target(settings.dbt_target(), command=command)
     ensure_dagster_home()
 
 
@@ -54,10 +62,14 @@ def default_window(ingest_result, warehouse: Path) -> tuple[str, str] | None:
     only (cheap), so the downstream stages still run."""
     from dagster_project.defs.ingest.assets import CHANGED_PERIODS, DELIVERIES_KEY
     from dagster_project.defs.ingest.partitions import billing_periods
+    from dagster_project.lib.bigquery_stages import focus_built
     from dagster_project.lib.warehouse import connection, table_exists
 
-    with connection(warehouse, read_only=True) as con:
-        built = table_exists(con, "focus", "focus_cost_and_usage")
+    if is_bigquery(settings.dbt_target()):
+        built = focus_built()
+    else:
+        with connection(warehouse, read_only=True) as con:
+            built = table_exists(con, "focus", "focus_cost_and_usage")
     if not built:
         return loaded_period_range(warehouse)
     changed: list[str] = []
@@ -112,10 +124,10 @@ def _execute(job, instance, level: str, log, verbose: bool, **kwargs):
 
 def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = False,
                  periods: tuple[str, str] | None = None, full_refresh: bool = False,
-                 review_formats: tuple[str, ...] = ("html",)) -> int:
+                 review_formats: tuple[str, ...] = ("html",), target: str | None = None) -> int:
     """Ingest, then rebuild `periods` (first, last inclusive; default: see default_window) and
     everything downstream. Returns an exit code or raises ExitError."""
-    apply_paths(landing, warehouse)
+    apply_paths(landing, warehouse, target)
     location = settings.landing_location()
     if not settings.is_remote(location) and not Path(location).exists():
         raise ExitError(f"{location}: landing folder does not exist. Pass --landing DIR or set "
@@ -143,6 +155,11 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
             from dagster_project.lib.ingest.discover import settle_seconds
 
             run_state.write_state(wh, run_id, location, files, taken_at, settle_seconds())
+        if result.success and is_bigquery(settings.dbt_target()):
+            # The summary and review pack read BigQuery's outputs through the working copy.
+            from dagster_project.lib.bigquery_stages import pull_for_readers
+
+            pull_for_readers(wh)
         if result.success:  # the review packs (docs/review-pack.md), still under the run lock
             from dagster_project.lib.report.pack import render_after_run
 

@@ -34,6 +34,10 @@ def add_parser(sub) -> None:
     rp.add_argument("--warehouse", metavar="FILE",
                     help="DuckDB warehouse file (default: $MLCOST_WAREHOUSE, else `warehouse` "
                     "in mlcost.toml, else data/warehouse.duckdb)")
+    rp.add_argument("--target", choices=("dev", "prod", "emulator"),
+                    help="dbt target: dev (DuckDB) or prod (BigQuery; the review marts are "
+                    "read from BigQuery into the working copy first) (default: $DBT_TARGET, "
+                    "else `target` in mlcost.toml, else dev)")
     rp.set_defaults(func=cmd_report)
 
 
@@ -43,8 +47,18 @@ def cmd_report(args) -> int:
     from .pack import check_quarter
 
     check_quarter(args.quarter)  # 64 before touching anything
-    apply_paths(None, args.warehouse)
+    apply_paths(None, args.warehouse, args.target, command="mlcost report")
     warehouse = settings.warehouse_path()
+    if args.notes and not Path(args.notes).is_file():
+        raise ExitError(f"--notes {args.notes}: no such file.", MISSING_INPUT)
+    from dagster_project.lib.config import is_bigquery
+
+    if is_bigquery(settings.dbt_target()):
+        # BigQuery is the warehouse; the working copy is refreshed from it (and made if new).
+        refuse_if_running(warehouse)
+        from dagster_project.lib.bigquery_stages import pull_for_readers
+
+        pull_for_readers(warehouse)
     if not warehouse.is_file():
         raise ExitError(f"{warehouse}: no warehouse here (nothing was created). Run `mlcost run` "
                         "(or `make demo`) first, or pass --warehouse.", MISSING_INPUT)
