@@ -278,8 +278,15 @@ def render_views(rules: AccessRules, project: str, location: str) -> str:
 
 
 def apply_views(client, rules: AccessRules, project: str, location: str) -> int:
-    """Create the team datasets and views, then add the missing access entries (existing ones
-    are kept); returns the number of views. Idempotent."""
+    """The whole views variant: the team datasets and views, then their authorization;
+    returns the number of views. Idempotent."""
+    n = create_team_views(client, rules, project, location)
+    authorize_views(client, rules, project)
+    return n
+
+
+def create_team_views(client, rules: AccessRules, project: str, location: str) -> int:
+    """Create (or replace) each team's dataset and its filtered views."""
     from google.cloud import bigquery
 
     plans = team_views(rules, project)
@@ -289,6 +296,13 @@ def apply_views(client, rules: AccessRules, project: str, location: str) -> int:
         client.create_dataset(ds, exists_ok=True)
         for _, sql in plan.views:
             client.query(sql).result()
+    return sum(len(p.views) for p in plans)
+
+
+def authorize_views(client, rules: AccessRules, project: str) -> int:
+    """Add the missing access entries of `marts` and the team datasets (entries already there
+    are kept: other grants on `marts` are not this module's); returns how many were added."""
+    added = 0
     for dataset, wanted in access_entries(rules, project).items():
         ds = client.get_dataset(dataset)
         entries = list(ds.access_entries)
@@ -296,4 +310,5 @@ def apply_views(client, rules: AccessRules, project: str, location: str) -> int:
         if missing:
             ds.access_entries = entries + missing
             client.update_dataset(ds, ["access_entries"])
-    return sum(len(p.views) for p in plans)
+            added += len(missing)
+    return added
