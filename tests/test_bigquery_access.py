@@ -336,3 +336,30 @@ def test_apply_views_keeps_existing_entries_and_is_idempotent(rules):
     client.updates.clear()
     ba.apply_views(client, rules, PROJECT, "EU")
     assert client.updates == []  # nothing missing the second time
+
+
+def test_cli_apply_uses_the_environments_client(rules, monkeypatch, capsys):
+    from google.api_core.exceptions import Forbidden
+
+    from dagster_project.lib import bigquery_common
+
+    monkeypatch.setattr(signal, "signal", lambda *a: None)
+    seen = []
+    client = FakeClient()
+    monkeypatch.setattr(bigquery_common, "client_for", lambda s: seen.append(s) or client)
+    monkeypatch.setenv("MLCOST_BQ_PROJECT", "acme-finops")
+    monkeypatch.setenv("MLCOST_BQ_LOCATION", "EU")
+    assert cli.main(["bigquery-access", "--apply", "--reference-set", "demo"]) == 0
+    assert (seen[0].project, seen[0].location) == ("acme-finops", "EU")
+    assert client.queries == ba.policy_statements(rules, "acme-finops")
+    assert f"Applied {len(client.queries)} row access policies" in capsys.readouterr().out
+
+    def refuse(sql):
+        raise Forbidden("Access Denied: bigquery.rowAccessPolicies.create")
+
+    client.query = refuse
+    assert cli.main(["bigquery-access", "--apply", "--reference-set", "demo"]) == 1
+    err = capsys.readouterr().err
+    assert "BigQuery refused the access change on acme-finops: 403 Access Denied: " \
+           "bigquery.rowAccessPolicies.create" in err
+    assert "Traceback" not in err

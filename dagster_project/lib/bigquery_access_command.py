@@ -22,7 +22,8 @@ def add_parser(sub) -> None:
         "principals of team `*` see all (docs/bigquery.md, 'Access: who sees which rows').")
     a.add_argument("--variant", choices=["policies", "views"], default="policies",
                    help="row access policies on the marts, or one dataset of filtered, "
-                   "authorized views per team (default: policies)")
+                   "authorized views per team, created in $MLCOST_BQ_LOCATION (default: "
+                   "policies; location default: US)")
     a.add_argument("--apply", action="store_true",
                    help="run it on BigQuery with the credentials and settings of the "
                    "environment (MLCOST_BQ_*; default: off, print the SQL only)")
