@@ -131,7 +131,7 @@ def load_rules(seeds_dir: Path, reference_set: str) -> AccessRules:
                 raise bad("team", f"{team!r} is not a team name.", "Lower-case letters, digits, "
                           "'-', '_' and '.', or `*` for a principal that sees every team's rows.")
             sets = known.get(team, set())
-            if not (ref == "*" and sets or "*" in sets or ref in sets):
+            if not ((ref == "*" and sets) or "*" in sets or ref in sets):
                 raise bad("team", f"team {team!r} is not in {teams_path} for reference set "
                           f"{ref!r}.", "Register the team there first (or fix the spelling).")
             first = slugs.setdefault(slug(team), (team, line))
@@ -163,6 +163,8 @@ def load_rules(seeds_dir: Path, reference_set: str) -> AccessRules:
 
 
 def _grantees(principals: tuple[str, ...]) -> str:
+    if not principals:
+        raise BadInputError("principal", "none given: a policy must grant to someone.")
     for p in principals:  # re-checked here too: rules may be built without load_rules
         if not PRINCIPAL_RE.fullmatch(p):
             raise BadInputError("principal", f"{p!r} is not a BigQuery grantee.")
