@@ -363,3 +363,33 @@ def test_cli_apply_uses_the_environments_client(rules, monkeypatch, capsys):
     assert "BigQuery refused the access change on acme-finops: 403 Access Denied: " \
            "bigquery.rowAccessPolicies.create" in err
     assert "Traceback" not in err
+
+
+def test_every_value_in_the_sql_goes_through_a_checked_renderer():
+    """Static guard for 'no SQL built by pasting values': each {…} in the module's SQL
+    f-strings is sql_string, table_id, team_filter, _grantees or slug (regex-checked or
+    escaped), a constant, or `target` (a table_id result)."""
+    import ast
+    import inspect
+
+    allowed_calls = {"sql_string", "table_id", "team_filter", "_grantees", "slug"}
+    allowed_names = {"ALL_ROWS_POLICY", "target"}
+    sql = re.compile(r"CREATE|select |where |FILTER|GRANT|OPTIONS|team = ")
+    checked, offenders = 0, []
+    for node in ast.walk(ast.parse(inspect.getsource(ba))):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+        if not sql.search(text):
+            continue
+        checked += 1
+        for part in node.values:
+            if not isinstance(part, ast.FormattedValue):
+                continue
+            expr = part.value
+            ok = (isinstance(expr, ast.Call) and getattr(expr.func, "id", "") in allowed_calls
+                  or isinstance(expr, ast.Name) and expr.id in allowed_names)
+            if not ok:
+                offenders.append(f"line {part.lineno}: {ast.unparse(expr)}")
+    assert checked >= 5  # team_filter, the two policies, the view, the schema
+    assert offenders == []
