@@ -331,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     mlflow_sync.add_parser(sub)
     add_whatif_parser(sub)
+    from dagster_project.lib.bigquery_access_command import add_parser as add_bq_access_parser
+
+    add_bq_access_parser(sub)  # `mlcost bigquery-access`: docs/bigquery.md
     return p
 
 

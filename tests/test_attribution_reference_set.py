@@ -62,7 +62,7 @@ def test_the_demo_config_keeps_the_demo_set(tmp_path, no_env):
 
 def test_the_default_set_is_neutral():
     for seed in ("teams", "team_aliases", "ml_models", "account_team_map",
-                 "shared_cost_fixed_shares"):
+                 "shared_cost_fixed_shares", "team_access"):
         assert _rows(seed, "default") == [], seed
     rules = _rows("shared_cost_rules", "default")
     assert {r["split_method"] for r in rules} <= {"proportional", "proportional_sub_account"}

@@ -29,7 +29,6 @@ ENTRY_POINTS = ("dagster_project.definitions", "dagster_project.cli")
 RUNTIME_EXEMPT = {
     "dagster_project.lib.bigquery": "wired up by the BigQuery issue #19; docs/bigquery.md, "
     "tests/test_bigquery_compile.py and tests/integration/test_bigquery_emulator.py",
-    "dagster_project.lib.bigquery_common": "part of lib.bigquery (wired up by issue #19)",
     "dagster_project.lib.bigquery_export": "part of lib.bigquery (wired up by issue #19)",
     "dagster_project.lib.bigquery_publish": "part of lib.bigquery (wired up by issue #19)",
     "dagster_project.lib.scoring": "scores attribution and waste detection against the "
