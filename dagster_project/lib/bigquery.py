@@ -47,10 +47,3 @@ __all__ = [
     "table_id",
 ]
 
-
-def publish_new_deliveries(con, client, settings):  # TEMP shim until h1 lands
-    return publish_warehouse(con, client, settings)
-
-
-def restore_ledger(con, client, settings):  # TEMP shim until h1 lands
-    return None
