@@ -8,11 +8,14 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from dagster_project import settings
 
 CRUCIBLE = os.environ.get("MLCOST_BQ_EMULATOR")
 
@@ -47,3 +50,16 @@ def emulator():
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def dbt_on_emulator(url: str, project: str, target_path: Path,
+                    args: list[str]) -> subprocess.CompletedProcess:
+    """dbt (the `emulator` target) against the emulator at `url`, in BigQuery project
+    `project`."""
+    env = {**os.environ, "MLCOST_BQ_API_ENDPOINT": url, "MLCOST_BQ_PROJECT": project,
+           "DBT_TARGET": "emulator"}
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), *args, "--target", "emulator",
+         "--project-dir", str(settings.DBT_PROJECT_DIR),
+         "--profiles-dir", str(settings.DBT_PROJECT_DIR), "--target-path", str(target_path)],
+        env=env, capture_output=True, text=True, check=False, timeout=1200)

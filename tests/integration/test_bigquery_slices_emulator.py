@@ -2,12 +2,15 @@
 samples are published delivery by delivery, one of them is re-delivered with restated costs and
 published again; BigQuery then holds each delivery's rows exactly once, the old delivery is
 superseded, and the current totals equal DuckDB's. A fresh DuckDB restored from the emulator's
-ledger has nothing to publish. Run by `make test-bigquery`; what the emulator cannot show
-(query parameters, DELETE, so the repair path; GCS staging) is in docs/bigquery.md."""
+ledger has nothing to publish, and the FOCUS reconciliation built by dbt on the partitioned
+tables counts the re-delivered slice once, at its restated total. Run by `make test-bigquery`;
+what the emulator cannot show (query parameters, DELETE, so the repair path; GCS staging) is in
+docs/bigquery.md."""
 
 from __future__ import annotations
 
 import os
+from datetime import date
 from decimal import Decimal
 
 import duckdb
@@ -18,6 +21,7 @@ from dagster_project.lib.ingest.loader import discover, ingest_paths
 
 from ..conftest import REAL
 from ..test_bigquery_slices import GCP_DETAILED, _file_id, _redeliver_gcp_detailed
+from .conftest import dbt_on_emulator
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("MLCOST_BQ_EMULATOR"),
@@ -97,3 +101,23 @@ def test_a_fresh_duckdb_restored_from_the_emulator_has_nothing_to_publish(redeli
     report = bq.publish_new_deliveries(fresh, client, s)
     assert report.load_jobs == 0
     fresh.close()
+
+
+def test_focus_counts_the_redelivered_slice_once(redelivered, emulator, tmp_path):
+    """dbt on the partitioned raw tables: staging reads the current delivery of each slice, so
+    the superseded rows (still in raw) are not counted."""
+    client, _, con, *_ = redelivered
+    res = dbt_on_emulator(emulator, PROJECT, tmp_path / "target",
+                          ["build", "--select", "+rpt_focus_reconciliation",
+                           "--exclude-resource-type", "unit_test"])
+    assert res.returncode == 0, (res.stdout + res.stderr)[-6000:]
+    recon = {(r["billing_period"], r["billing_account_id"]):
+             (r["status"], Decimal(r["focus_billed_total"]).normalize())
+             for r in client.query("select billing_period, billing_account_id, status, "
+                                   "focus_billed_total from "
+                                   "`mlcost-slices.focus.rpt_focus_reconciliation`").result()}
+    want = {(p, a): ("reconciled", Decimal(b).normalize()) for p, a, b in con.execute(
+        "select billing_period, billing_account_id, billed_total from meta.deliveries "
+        "where is_current").fetchall()}
+    assert recon == want
+    assert recon[(date(2022, 8, 1), "018984-D0AAA4-940B88")][1] == Decimal("0.090012")
