@@ -37,6 +37,7 @@ class RecordingBigQuery:
         self.loads: list[dict] = []  # {"table", "rows", "bytes", "disposition"}
         self.queries: list[tuple[str, dict]] = []
         self.fail_load_into: str | None = None  # simulate a run killed at this load job
+        self.staged: dict[str, bytes] = {}  # gs:// URI -> content
 
     def create_dataset(self, dataset, exists_ok=False):
         return dataset
@@ -64,6 +65,11 @@ class RecordingBigQuery:
         else:
             raise AssertionError(f"unexpected query: {sql}")
         return SimpleNamespace(result=lambda: [])
+
+    def load_table_from_uri(self, uris, table_id, job_config):
+        """Loads from the files `staged` (see test_staging_uploads_each_delivery_once)."""
+        [uri] = uris
+        return self.load_table_from_file(io.BytesIO(self.staged[uri]), table_id, job_config)
 
     def load_table_from_file(self, fh, table_id, job_config):
         data = fh.read()
@@ -199,15 +205,19 @@ def test_redelivery_reloads_only_its_slice_and_supersedes_the_old_one(published,
     ).fetchall())
 
 
-def test_run_killed_before_the_ledger_is_repaired_without_double_counting(published, tmp_path):
+@pytest.mark.parametrize("killed_at", ["p.raw.gcp_billing", "p.meta.deliveries",
+                                       "p.meta.load_ledger"])
+def test_run_killed_before_the_ledger_is_repaired_without_double_counting(
+        published, tmp_path, killed_at):
     con, fake, _ = published
     new_path = _redeliver_gcp_detailed(tmp_path / "delivery-2" / "2022-08-01_5.csv")
     ingest_paths(con, [new_path])
     new = _file_id(con, new_path)
-    fake.fail_load_into = "p.meta.deliveries"  # raw rows loaded, meta never written
+    fake.fail_load_into = killed_at  # a load job that never happens: the run dies there
     with pytest.raises(RuntimeError):
         bq.publish_new_deliveries(con, fake, SETTINGS)
-    assert fake.rows_by_file("p.raw.gcp_billing")[new] == 9
+    loaded_before_kill = killed_at != "p.raw.gcp_billing"
+    assert (new in fake.rows_by_file("p.raw.gcp_billing")) is loaded_before_kill
     assert new not in {r["file_id"] for r in fake.tables["p.meta.load_ledger"]}
     assert {r["file_id"] for r in fake.tables["p.meta.publish_pending"]} == {new}
 
@@ -267,3 +277,36 @@ def test_raw_table_ddl_refuses_odd_names():
         bq.raw_table_ddl("p.raw.t", [("a; drop", "STRING")])
     with pytest.raises(BadInputError):
         bq.raw_table_ddl("p.raw.t`x", [("a", "STRING")])
+
+
+def test_staging_uploads_each_delivery_once_and_loads_it_from_gcs(tmp_path, monkeypatch):
+    from dagster_project.lib import bigquery_publish
+    from dagster_project.lib import bigquery_slices as bq_slices
+
+    fake = RecordingBigQuery()
+    uploads: list[str] = []
+
+    def stage(settings, path):  # stands in for the GCS upload: records what went up
+        uri = f"{settings.staging_uri}/{path.name}"
+        fake.staged[uri] = path.read_bytes()
+        uploads.append(uri)
+        return uri
+
+    monkeypatch.setattr(bigquery_publish, "_stage_to_gcs", stage)
+    staged = bq.BigQuerySettings(project="p", staging_uri="gs://bucket/mlcost")
+    con = duckdb.connect()
+    ingest_paths(con, [GCP_DETAILED])
+    report = bq.publish_new_deliveries(con, fake, staged)
+    [delivery] = report.deliveries
+    uri = f"gs://bucket/mlcost/raw.gcp_billing.{delivery.file_id}.csv"
+    assert len(fake.staged[uri]) == delivery.bytes and delivery.rows == 9
+    assert fake.rows_by_file("p.raw.gcp_billing") == {delivery.file_id: 9}
+    new_path = _redeliver_gcp_detailed(tmp_path / "d2" / "x.csv")
+    ingest_paths(con, [new_path])
+    del uploads[:]
+    bq.publish_new_deliveries(con, fake, staged)
+    # Only the re-delivery's rows go up, besides the journal and the two meta tables.
+    assert uploads == [f"gs://bucket/mlcost/meta.{bq_slices.PENDING}.csv",
+                       f"gs://bucket/mlcost/raw.gcp_billing.{_file_id(con, new_path)}.csv",
+                       "gs://bucket/mlcost/meta.deliveries.csv",
+                       "gs://bucket/mlcost/meta.load_ledger.csv"]
