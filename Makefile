@@ -44,7 +44,7 @@ $(CRUCIBLE_VENV)/.installed-0.1.0a2: | install
 	touch $@
 
 test-bigquery: manifest $(CRUCIBLE_VENV)/.installed-0.1.0a2
-	MLCOST_BQ_EMULATOR=$(CURDIR)/$(CRUCIBLE_VENV)/bin/crucible $(BIN)/python -m pytest -q tests/integration/test_bigquery_emulator.py
+	MLCOST_BQ_EMULATOR=$(CURDIR)/$(CRUCIBLE_VENV)/bin/crucible $(BIN)/python -m pytest -q tests/integration
 
 # dbt docs as one offline page, data/dbt-docs/static_index.html (descriptions, lineage, columns);
 # column types come from the warehouse when `make demo` or `mlcost run` has built one.

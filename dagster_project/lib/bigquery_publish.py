@@ -63,11 +63,8 @@ def publish_warehouse(con: duckdb.DuckDBPyConnection, client, settings: BigQuery
         for dataset, table, columns in tables:
             duck_schema = "meta" if dataset == settings.meta_dataset else "raw"
             path = Path(tmp) / f"{duck_schema}.{table}.csv"
-            select = ", ".join(_export_expr(c, t, settings.money_type) for c, t in columns)
-            con.execute(
-                f"copy (select {select} from {duck_schema}.{quote_ident(table)}) to "
-                f"'{_sql_path(path)}' "
-                "(header true, timestampformat '%Y-%m-%d %H:%M:%S.%f')")
+            export_csv(con, f"{duck_schema}.{quote_ident(table)}", columns,
+                       settings.money_type, path)
             expected = con.execute(
                 f"select count(*) from {duck_schema}.{quote_ident(table)}").fetchone()[0]
             table_id = f"{settings.project}.{dataset}.{table}"
@@ -79,6 +76,17 @@ def publish_warehouse(con: duckdb.DuckDBPyConnection, client, settings: BigQuery
                     hint="The load was incomplete; rerun the publish (it replaces the table).")
             published.append(PublishedTable(table_id, expected))
     return published
+
+
+def export_csv(con: duckdb.DuckDBPyConnection, source: str, columns: list[tuple[str, str]],
+               money_type: str, path: Path, where: str = "", params: list | None = None) -> None:
+    """Write `columns` of the DuckDB relation `source` (a checked/quoted name) as the CSV the
+    load jobs read; `where` is a condition with `?` placeholders for `params`."""
+    select = ", ".join(_export_expr(c, t, money_type) for c, t in columns)
+    con.execute(
+        f"copy (select {select} from {source} {'where ' + where if where else ''}) to "
+        f"'{_sql_path(path)}' (header true, timestampformat '%Y-%m-%d %H:%M:%S.%f')",
+        params or [])
 
 
 def _export_expr(column: str, bq_type: str, money_type: str) -> str:
@@ -116,18 +124,25 @@ def _csv_job_config(columns, *, truncate: bool, quoted_newlines: bool = True):
 
 def _publish_file(client, settings: BigQuerySettings, path: Path, table_id: str, columns,
                   mode: str) -> None:
-    if settings.staging_uri:
-        uri = _stage_to_gcs(settings, path)
-        if mode == "external":
-            external_table(client, table_id, [uri], columns)
-            return
-        client.load_table_from_uri(uri, table_id,
-                                   job_config=_csv_job_config(columns, truncate=True)).result()
+    if mode == "external":
+        external_table(client, table_id, [_stage_to_gcs(settings, path)], columns)
         return
-    config = _csv_job_config(columns, truncate=True,
+    load_file(client, settings, path, table_id, columns, truncate=True)
+
+
+def load_file(client, settings: BigQuerySettings, path: Path, table_id: str,
+              columns: list[tuple[str, str]], *, truncate: bool) -> int:
+    """One load job of a CSV written by `export_csv`: staged in GCS first when
+    `settings.staging_uri` is set, else uploaded with the job. Returns the rows loaded."""
+    if settings.staging_uri:
+        return load_from_gcs(client, [_stage_to_gcs(settings, path)], table_id, columns,
+                             truncate=truncate)
+    config = _csv_job_config(columns, truncate=truncate,
                              quoted_newlines=settings.api_endpoint is None)
     with open(path, "rb") as fh:
-        client.load_table_from_file(fh, table_id, job_config=config).result()
+        job = client.load_table_from_file(fh, table_id, job_config=config)
+        job.result()
+    return int(job.output_rows or 0)
 
 
 def _stage_to_gcs(settings: BigQuerySettings, path: Path) -> str:

@@ -11,22 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from dagster_project import settings
 from dagster_project.lib import bigquery as bq
 from dagster_project.lib.warehouse import connection
 
 from ..conftest import REAL, build_warehouse, run_dbt
+from .conftest import dbt_on_emulator
 
 CRUCIBLE = os.environ.get("MLCOST_BQ_EMULATOR")
 pytestmark = pytest.mark.skipif(
@@ -35,48 +28,6 @@ pytestmark = pytest.mark.skipif(
 PROJECT = "mlcost-emulator"
 # GCP's own samples: standard export with credits, and the detailed (resource-level) export.
 SAMPLES = [REAL / "gcp"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def emulator():
-    exe = Path(CRUCIBLE)
-    assert exe.exists(), f"MLCOST_BQ_EMULATOR={CRUCIBLE}: no such executable"
-    port = _free_port()
-    proc = subprocess.Popen([str(exe), "serve", "--dialect", "bigquery", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{url}/_crucible/health", timeout=1) as r:
-                    if json.load(r)["status"] == "ok":
-                        break
-            except OSError:
-                assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-                time.sleep(0.25)
-        else:
-            pytest.fail("the emulator did not answer on /_crucible/health within 30 s")
-        yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-
-
-def _dbt_emulator(url: str, target_path: Path, args: list[str]) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MLCOST_BQ_API_ENDPOINT": url, "MLCOST_BQ_PROJECT": PROJECT,
-           "DBT_TARGET": "emulator"}
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), *args, "--target", "emulator",
-         "--project-dir", str(settings.DBT_PROJECT_DIR),
-         "--profiles-dir", str(settings.DBT_PROJECT_DIR), "--target-path", str(target_path)],
-        env=env, capture_output=True, text=True, check=False, timeout=1200)
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +51,7 @@ def built(emulator, tmp_path_factory):
 
     target = base / "bq-target"
     for args in (["seed"], ["build", "--exclude-resource-type", "unit_test", "seed"]):
-        res = _dbt_emulator(emulator, target, args)
+        res = dbt_on_emulator(emulator, PROJECT, target, args)
         assert res.returncode == 0, (res.stdout + res.stderr)[-6000:]
     return client, warehouse
 
