@@ -27,11 +27,6 @@ ENTRY_POINTS = ("dagster_project.definitions", "dagster_project.cli")
 
 # Modules the runtime does not import, each kept because a test exercises a documented claim.
 RUNTIME_EXEMPT = {
-    "dagster_project.lib.bigquery": "wired up by the BigQuery issue #19; docs/bigquery.md, "
-    "tests/test_bigquery_compile.py and tests/integration/test_bigquery_emulator.py",
-    "dagster_project.lib.bigquery_export": "part of lib.bigquery (wired up by issue #19)",
-    "dagster_project.lib.bigquery_publish": "part of lib.bigquery (wired up by issue #19)",
-    "dagster_project.lib.bigquery_slices": "part of lib.bigquery (wired up by issue #19)",
     "dagster_project.lib.scoring": "scores attribution and waste detection against the "
     "generator's truth: the accuracy figures of docs/attribution.md and docs/waste.md, "
     "checked by tests/test_attribution.py and tests/test_waste.py",

@@ -150,7 +150,9 @@ def stage_connection(path: Path, *, read_only: bool = False) -> Iterator:
     client = bq.client_for(settings)
     with connection(path) as con:
         if io.ingest:
-            _restore_ledger(con, client, settings)
+            # BigQuery's ledger says what was loaded (a new container starts from nothing):
+            # rows the working copy lacks are copied in, so supersession sees every delivery.
+            bq.restore_ledger(con, client, settings)
         if io.pulls:
             from .bigquery_sync import pull
 
@@ -164,15 +166,6 @@ def stage_connection(path: Path, *, read_only: bool = False) -> Iterator:
             from .bigquery_sync import push
 
             push(con, client, settings, io.pushes)
-
-
-def _restore_ledger(con, client, settings) -> None:
-    from . import bigquery as bq
-    from .warehouse import table_exists
-
-    # A fresh working copy (a new container): BigQuery's ledger says what was loaded.
-    if not table_exists(con, "meta", "load_ledger"):
-        bq.restore_ledger(con, client, settings)
 
 
 def focus_built() -> bool:
