@@ -191,7 +191,7 @@ def test_prod_instance_keeps_the_dev_instance_settings():
     assert not {"scheduler", "sensors", "schedules"} & prod.keys()
 
 
-def test_start_command_rejects_a_bad_port(monkeypatch):
+def test_start_command_rejects_a_bad_port():
     module = _load_start_command()
     assert module.address({}) == ("0.0.0.0", 4000)
     assert module.address({"MLCOST_GRPC_HOST": "127.0.0.1", "MLCOST_GRPC_PORT": "4266"}) == (
@@ -213,10 +213,24 @@ def _dagster(env: dict[str, str], *args: str) -> str:
 
 
 def _default_signals() -> None:
-    # What a container's PID 1 gets. A test runner started in the background may pass SIGINT
-    # and SIGTERM down as ignored; the start command must then restore SIGINT itself (it does).
+    # SIGTERM as a container's PID 1 gets it; SIGINT ignored, as a background job of a script
+    # inherits it (and as this test may have been started): Dagster handles SIGTERM with
+    # SIGINT's handler, so the start command must restore that one itself.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def _serving(port: int) -> bool:
@@ -275,6 +289,7 @@ def test_start_command_serves_schedules_and_sensors_and_stops_on_sigterm(prod_ho
         _output(start)
         schedules = _dagster(env, "schedule", "list", *workspace)
         documented = _documented_instigators()
+        assert documented["schedule"] and documented["sensor"], "docs/bigquery.md lists none"
         assert set(re.findall(r"^Schedule: (\S+)", schedules, re.M)) == documented["schedule"]
         assert set(re.findall(r"^Sensor: (\S+)", sensors, re.M)) == documented["sensor"]
         assert "Schedule: mlcost_daily [RUNNING]" in schedules
@@ -283,8 +298,7 @@ def test_start_command_serves_schedules_and_sensors_and_stops_on_sigterm(prod_ho
                     "instigator_body::json -> 'origin' ->> 'job_name' = %s",
                     ("mlcost_daily",))
         assert rows == [("SCHEDULE", "RUNNING")]
-        children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
-                                  text=True, check=False).stdout.split()
+        children = _children(server.pid)
         assert children, "the code server spawned no process to load the definitions"
     finally:
         server.send_signal(signal.SIGTERM)
