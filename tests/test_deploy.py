@@ -191,6 +191,17 @@ def test_prod_instance_keeps_the_dev_instance_settings():
     assert not {"scheduler", "sensors", "schedules"} & prod.keys()
 
 
+def test_start_command_needs_the_dbt_manifest(monkeypatch, tmp_path, capsys):
+    from dagster_project import settings
+
+    module = _load_start_command()
+    monkeypatch.setattr(settings, "DBT_PROJECT_DIR", tmp_path / "dbt_models")
+    monkeypatch.setenv("MLCOST_GRPC_PORT", "4000")
+    assert module.main() == 66
+    assert f"{tmp_path / 'dbt_models' / 'target' / 'manifest.json'} is missing" in (
+        capsys.readouterr().err)
+
+
 def test_start_command_rejects_a_bad_port():
     module = _load_start_command()
     assert module.address({}) == ("0.0.0.0", 4000)
