@@ -19,6 +19,13 @@ $(STAMP): pyproject.toml
 	    apt-get install -y --no-install-recommends $(PANGO_PKGS); \
 	  else echo "note: the review pack's PDF needs Pango: sudo apt-get install -y" \
 	    "$(PANGO_PKGS) (HTML works without it; docs/review-pack.md)" >&2; fi; }
+	@# tests/test_deploy.py runs the production Dagster instance on a real PostgreSQL server
+	@command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get install -y -qq --no-install-recommends postgresql >/dev/null \
+	    || { apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql; }; \
+	  else echo "note: tests/test_deploy.py needs PostgreSQL: sudo apt-get install -y" \
+	    "postgresql (it skips without it, and fails under CI=true)" >&2; fi; }
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
