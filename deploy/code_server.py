@@ -35,6 +35,16 @@ def main() -> int:
     except ValueError as exc:
         print(f"mlcost code server: {exc}.", file=sys.stderr)
         return USAGE
+    # A wrong BigQuery configuration stops the server before it serves anything, naming the
+    # variable (the same check as `mlcost run --target prod`).
+    from dagster_project.exit_codes import ExitError
+    from dagster_project.lib.bigquery_preflight import check_target
+
+    try:
+        check_target(settings.dbt_target(), command="mlcost code server")
+    except ExitError as exc:
+        print(f"mlcost code server: {exc}", file=sys.stderr)
+        return exc.code
     manifest = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
     if not manifest.exists():
         # Without it every dbt asset fails to load and the server would only serve that error.

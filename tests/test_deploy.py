@@ -275,10 +275,22 @@ def _output(proc: subprocess.Popen) -> str:
     return out
 
 
+def test_start_command_refuses_a_wrong_bigquery_configuration(prod_home):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLCOST_BQ_")}
+    res = subprocess.run([sys.executable, str(DEPLOY / "code_server.py")], cwd=ROOT,
+                         env={**env, **prod_home, "DBT_TARGET": "prod"}, capture_output=True,
+                         text=True, timeout=60, check=False)
+    assert res.returncode == 64, res.stderr
+    assert "MLCOST_BQ_PROJECT is not set" in res.stderr
+
+
 def test_start_command_serves_schedules_and_sensors_and_stops_on_sigterm(prod_home):
     port = _free_port()
-    # prod: the definitions load without BigQuery credentials (nothing connects at load time).
-    env = {**os.environ, **prod_home, "DBT_TARGET": "prod", "MLCOST_GRPC_HOST": "127.0.0.1",
+    # prod: the definitions load without reaching BigQuery (nothing connects at load time);
+    # the configuration check wants a project and a credential (a dummy token here).
+    env = {**os.environ, **prod_home, "DBT_TARGET": "prod", "MLCOST_BQ_PROJECT": "mlcost-deploy",
+           "MLCOST_BQ_METHOD": "oauth-secrets", "MLCOST_BQ_TOKEN": "offline",
+           "MLCOST_GRPC_HOST": "127.0.0.1",
            "MLCOST_GRPC_PORT": str(port), "MLCOST_CODE_SERVER_HOST": "127.0.0.1",
            "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     workspace = ("-w", str(DEPLOY / "workspace.yaml"))  # what the webserver and daemon load

@@ -45,5 +45,5 @@ left join drivers as d
         and coalesce(p.ml_model, '') = coalesce(d.ml_model, '')
 where
     d.quarter is null
-    or d.delta_cost <> p.variance_vs_forecast
-    or d.expected_cost <> p.forecast_cost
+    or abs(d.delta_cost - p.variance_vs_forecast) > {{ money_tolerance() }}
+    or abs(d.expected_cost - p.forecast_cost) > {{ money_tolerance() }}
