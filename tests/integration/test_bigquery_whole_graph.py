@@ -6,9 +6,8 @@ The demo comes from the pinned demo's generator (seed 42, end month 2026-09) ove
 a second), so the pinned demo's 245k rows would take most of an hour; 6 months still give a
 locked quarter, a forecast and a variance. Its amounts are rounded to 9 decimals first (the
 emulator's NUMERIC; see `_round_amounts_to_nine_decimals`). Compared: FOCUS totals per
-provider, per-team allocation totals, the raw rows per delivery, the forecast and the variance
-(to 9 decimals: the emulator cannot load CSV into BIGNUMERIC, so pushed money is NUMERIC
-there), then `mlcost export` and `mlcost report` read
+provider, per-team allocation totals, the raw rows per delivery, the forecast and the variance (see
+each test for how close and why), then `mlcost export` and `mlcost report` read
 back from BigQuery. Run by `make test-bigquery`."""
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 import duckdb
@@ -129,15 +128,11 @@ def _exact(rows) -> set[tuple]:
                   for v in row) for row in rows}
 
 
-def _nine(rows) -> set[tuple]:
-    # As the push rounds (DuckDB's round: half away from zero).
-    return {tuple(Decimal(str(v)).quantize(NINE, ROUND_HALF_UP) if isinstance(v, Decimal)
-                  else v for v in row) for row in rows}
-
-
 def test_the_run_on_bigquery_says_what_it_did(runs):
     *_, res = runs
-    assert "Rows loaded: aws" in res.stdout and "Billing periods rebuilt:" in res.stdout
+    loaded = next(line for line in res.stdout.splitlines() if line.startswith("Rows loaded:"))
+    assert all(p in loaded for p in ("aws", "azure", "gcp")), loaded
+    assert "Billing periods rebuilt: 2026-04 to 2026-09" in res.stdout, res.stdout
     assert "Traceback" not in res.stderr
 
 
@@ -160,12 +155,29 @@ def test_focus_totals_per_provider_match_to_the_cent_and_beyond(runs):
     assert got == want and len(want) == 3
 
 
-def test_team_totals_match_exactly(runs):
+def _by_key(rows, width: int) -> dict[tuple, tuple[Decimal, ...]]:
+    return {r[:width]: tuple(Decimal(str(v)) for v in r[width:]) for r in rows}
+
+
+def _max_gap(got: dict, want: dict) -> Decimal:
+    assert got.keys() == want.keys(), got.keys() ^ want.keys()
+    return max(abs(a - b) for k in want for a, b in zip(got[k], want[k], strict=True))
+
+
+def test_team_totals_match_to_the_cent(runs):
+    """Shared-cost split shares are DOUBLE on DuckDB and decimal on BigQuery, each piece then
+    rounded (10 decimals; 9 on the emulator's NUMERIC): team totals may differ by a few
+    millionths, never by a cent, and each engine conserves the FOCUS total exactly (dbt test
+    assert_cost_allocations_conserve_focus_totals, which ran on both)."""
     client, dev, *_ = runs
     sql = "select team, sum(billed_cost), sum(effective_cost) from {} group by 1"
-    got = _exact(_bq(client, sql.format(f"`{PROJECT}.marts.fct_cost_allocations`")))
-    want = _exact(_duck(dev, sql.format("marts.fct_cost_allocations")))
-    assert got == want and len(want) >= 4
+    got = _by_key(_bq(client, sql.format(f"`{PROJECT}.marts.fct_cost_allocations`")), 1)
+    want = _by_key(_duck(dev, sql.format("marts.fct_cost_allocations")), 1)
+    assert len(want) >= 4
+    assert _max_gap(got, want) < Decimal("0.0001")
+    total = "select sum(billed_cost), sum(effective_cost) from {}"
+    assert _exact(_bq(client, total.format(f"`{PROJECT}.marts.fct_cost_allocations`"))) == \
+        _exact(_duck(dev, total.format("marts.fct_cost_allocations")))
 
 
 def test_forecast_and_variance_match(runs):
@@ -182,11 +194,13 @@ def test_forecast_and_variance_match(runs):
     diffs = {r[:4]: r[4] for r in got} , {r[:4]: r[4] for r in want}
     worst = max(abs(Decimal(str(diffs[0][k])) - Decimal(str(diffs[1][k]))) for k in diffs[1])
     assert worst <= Decimal("0.01"), worst
-    var = ("select quarter, level, team, workload, ml_model, actual_cost, forecast_cost, "
-           "volume_effect, mix_effect, price_effect, commitment_effect from {}")
-    got = _nine(_bq(client, var.format(f"`{PROJECT}.variance.quarterly_variance`")))
-    want = _nine(_duck(dev, var.format("variance.quarterly_variance")))
-    assert want and got == want
+    # Built on the team totals above (equal to a few millionths): equal to the cent.
+    var = ("select quarter, level, coalesce(team, ''), coalesce(workload, ''), "
+           "coalesce(ml_model, ''), actual_cost, forecast_cost, volume_effect, mix_effect, "
+           "price_effect, commitment_effect from {}")
+    got = _by_key(_bq(client, var.format(f"`{PROJECT}.variance.quarterly_variance`")), 5)
+    want = _by_key(_duck(dev, var.format("variance.quarterly_variance")), 5)
+    assert want and _max_gap(got, want) < Decimal("0.01")
 
 
 def test_export_and_report_read_bigquery(runs, tmp_path):
