@@ -115,22 +115,22 @@ def is_local_only(op_name: str) -> bool:
         op_name in LOCAL_ONLY
 
 
-def _current_op() -> tuple[str | None, tuple[str, str] | None]:
-    """The running op's name and billing-period window, if called inside a Dagster step."""
+def _current_op():
+    """(op name, billing-period window, logger) of the running Dagster step, or Nones."""
     import dagster as dg
 
     try:
         ctx = dg.OpExecutionContext.get()
     except Exception:  # noqa: BLE001 (outside a step: no context)
-        return None, None
+        return None, None, None
     if ctx is None:
-        return None, None
+        return None, None, None
     window = None
     with contextlib.suppress(Exception):
         if ctx.has_partition_key_range:
             r = ctx.partition_key_range
             window = (r.start[:7], r.end[:7])
-    return ctx.op_def.name, window
+    return ctx.op_def.name, window, ctx.log
 
 
 @contextlib.contextmanager
@@ -140,7 +140,7 @@ def stage_connection(path: Path, *, read_only: bool = False) -> Iterator:
     from . import bigquery as bq
     from .warehouse import connection
 
-    op, window = _current_op()
+    op, window, log = _current_op()
     io = stage_for(op) if op else None
     if io is None:
         with connection(path, read_only=read_only) as con:
@@ -156,16 +156,23 @@ def stage_connection(path: Path, *, read_only: bool = False) -> Iterator:
         if io.pulls:
             from .bigquery_sync import pull
 
-            pull(con, client, settings, list(io.pulls), window)
+            got = pull(con, client, settings, list(io.pulls), window)
+            log.info("BigQuery -> working copy: %d table(s), %d row(s) pulled; %d unchanged; "
+                     "not on BigQuery yet: %s", len(got.pulled), sum(got.pulled.values()),
+                     len(got.unchanged), ", ".join(got.missing) or "none")
         yield con
         if read_only:
             return
         if io.ingest:
-            bq.publish_new_deliveries(con, client, settings)
+            sent = bq.publish_new_deliveries(con, client, settings)
+            log.info("working copy -> BigQuery: %d new deliveries, %d load job(s), %d bytes "
+                     "uploaded", len(sent.deliveries), sent.load_jobs, sent.bytes_uploaded)
         if io.pushes:
             from .bigquery_sync import push
 
-            push(con, client, settings, io.pushes)
+            sent = push(con, client, settings, io.pushes)
+            log.info("working copy -> BigQuery: %s", ", ".join(
+                f"{t} ({n} rows)" for t, n in sent.pushed.items()) or "nothing to push")
 
 
 def focus_built() -> bool:
