@@ -149,7 +149,11 @@ def pull(con: duckdb.DuckDBPyConnection, client, settings: BigQuerySettings, spe
         con.register("_mlcost_pulled", arrow)
         try:
             con.begin()
-            if spec.window and window and _local_exists(con, schema, name):
+            # Rows of the window replace the same rows of a full local copy; a sample or a
+            # projection replaces the local table (another stage may have left a different
+            # shape of it there: the aggregate of the reconciliation check, say).
+            merge = spec.window and window and not spec.limit and not spec.group_by
+            if merge and _local_exists(con, schema, name):
                 con.execute(f"delete from {_local(spec.table)} where {quote_ident(spec.window)} "
                             "between ?::date and ?::date", [f"{window[0]}-01", f"{window[1]}-01"])
                 con.execute(f"insert into {_local(spec.table)} by name select * from "
@@ -293,7 +297,7 @@ def _csv_expr(column: str, duck_type: str, bq_type: str) -> str:
             value = f"round({col}, 9)"
         return (f"regexp_replace(regexp_replace(cast({value} as varchar), '(\\.[0-9]*?)0+$', "
                 f"'\\1'), '\\.$', '') as {col}")
-    if bq_type == "STRING" and t.startswith(("STRUCT", "MAP")) or t.endswith("[]"):
+    if bq_type == "STRING" and (t.startswith(("STRUCT", "MAP")) or t.endswith("[]")):
         return f"cast(to_json({col}) as varchar) as {col}"  # nested values as JSON text
     if bq_type == "STRING" and t != "VARCHAR":
         return f"cast({col} as varchar) as {col}"

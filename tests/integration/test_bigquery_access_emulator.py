@@ -10,15 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
-import signal
-import socket
-import subprocess
-import time
-import urllib.request
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -26,7 +18,8 @@ from dagster_project import settings
 from dagster_project.lib import bigquery as bq
 from dagster_project.lib import bigquery_access as ba
 
-CRUCIBLE = os.environ.get("MLCOST_BQ_EMULATOR")
+from .conftest import CRUCIBLE
+
 pytestmark = pytest.mark.skipif(
     not CRUCIBLE, reason="needs the BigQuery emulator: run `make test-bigquery`")
 
@@ -40,38 +33,6 @@ ROWS = [
     ("2026-11", "aws", "fraud-detection", "49.499999999"),
     ("2026-11", "gcp", "unallocated", "77.000000000"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def emulator():
-    exe = Path(CRUCIBLE)
-    assert exe.exists(), f"MLCOST_BQ_EMULATOR={CRUCIBLE}: no such executable"
-    port = _free_port()
-    proc = subprocess.Popen([str(exe), "serve", "--dialect", "bigquery", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{url}/_crucible/health", timeout=1) as r:
-                    if json.load(r)["status"] == "ok":
-                        break
-            except OSError:
-                assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-                time.sleep(0.25)
-        else:
-            pytest.fail("the emulator did not answer on /_crucible/health within 30 s")
-        yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -53,18 +53,15 @@ def cmd_report(args) -> int:
         raise ExitError(f"--notes {args.notes}: no such file.", MISSING_INPUT)
     from dagster_project.lib.config import is_bigquery
 
+    refuse_if_running(warehouse)
     if is_bigquery(settings.dbt_target()):
         # BigQuery is the warehouse; the working copy is refreshed from it (and made if new).
-        refuse_if_running(warehouse)
         from dagster_project.lib.bigquery_stages import pull_for_readers
 
         pull_for_readers(warehouse)
     if not warehouse.is_file():
         raise ExitError(f"{warehouse}: no warehouse here (nothing was created). Run `mlcost run` "
                         "(or `make demo`) first, or pass --warehouse.", MISSING_INPUT)
-    if args.notes and not Path(args.notes).is_file():
-        raise ExitError(f"--notes {args.notes}: no such file.", MISSING_INPUT)
-    refuse_if_running(warehouse)
     from dagster_project.lib.warehouse import connection
 
     from . import render_review_pack
