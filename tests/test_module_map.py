@@ -30,6 +30,8 @@ RUNTIME_EXEMPT = {
     "dagster_project.lib.scoring": "scores attribution and waste detection against the "
     "generator's truth: the accuracy figures of docs/attribution.md and docs/waste.md, "
     "checked by tests/test_attribution.py and tests/test_waste.py",
+    "dagster_project.lib.event_log": "Dagster loads it by name from the dagster.yaml mlcost "
+    "writes (lib/instance.py), not by import; tests/test_event_log.py",
 }
 
 # Files over MAX_LINES that another change of issue #13 is splitting right now. An entry

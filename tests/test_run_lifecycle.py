@@ -294,7 +294,7 @@ def test_a_dead_runs_slots_are_freed_and_the_run_marked_failed(tmp_path, monkeyp
 
 
 def test_an_older_mlcost_dagster_yaml_is_replaced_an_operators_kept(tmp_path, monkeypatch):
-    from dagster_project.lib.instance import DAGSTER_YAML, ensure_dagster_home
+    from dagster_project.lib.instance import dagster_yaml, ensure_dagster_home
 
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "ours"))
     (tmp_path / "ours").mkdir()
@@ -302,8 +302,10 @@ def test_an_older_mlcost_dagster_yaml_is_replaced_an_operators_kept(tmp_path, mo
         "# Written by mlcost (docs/operations.md). old\nconcurrency:\n  pools:\n"
         "    default_limit: 1\n")
     ensure_dagster_home()
-    assert (tmp_path / "ours" / "dagster.yaml").read_text() == DAGSTER_YAML
-    assert "granularity: run" in DAGSTER_YAML
+    ours = (tmp_path / "ours" / "dagster.yaml").read_text()
+    assert ours == dagster_yaml(tmp_path / "ours")
+    assert "granularity: run" in ours
+    assert str(tmp_path / "ours" / "history" / "runs") in ours
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "theirs"))
     (tmp_path / "theirs").mkdir()
     (tmp_path / "theirs" / "dagster.yaml").write_text("telemetry:\n  enabled: true\n")

@@ -25,15 +25,43 @@ def _dbt_inputs() -> list[Path]:
     return files
 
 
-def ensure_dbt_manifest(force: bool = False) -> Path:
-    """`dbt parse` when the manifest is missing or older than any dbt source file."""
+def _profile_key() -> str:
+    return f"{settings.dbt_target()}|{os.environ.get('MLCOST_WAREHOUSE', '')}"
+
+
+def _same_target(parsed: str, current: str) -> bool:
+    return parsed.partition("|")[0] == current.partition("|")[0]
+
+
+def canonical_warehouse(warehouse: str) -> str:
+    """The warehouse path a dbt worker parses with (lib/dbt_worker.py): one path per file
+    name. dbt-duckdb names the database after the file, so a manifest parsed for it has the
+    same nodes as one parsed for the real path; dbt's partial-parse state, which hashes the
+    path, is then shared by every warehouse of that name instead of parsed anew for each."""
+    return str(settings.DBT_PROJECT_DIR / "target" / "canonical" / Path(warehouse).name)
+
+
+def shared_parse_state(warehouse: str) -> Path:
+    """Where the partial-parse state for `canonical_warehouse(warehouse)` is kept."""
+    name = f"{settings.dbt_target()}-{Path(warehouse).name}.msgpack"
+    return settings.DBT_PROJECT_DIR / "target" / "worker-state" / name
+
+
+def ensure_dbt_manifest(force: bool = False, *, definitions_only: bool = False) -> Path:
+    """`dbt parse` when the manifest is missing or older than any dbt source file.
+
+    dbt's partial-parse state hashes the profile, warehouse path included: parsed for another
+    warehouse, every dbt *process* of the run would parse the whole project again, so by
+    default the manifest is re-parsed for this warehouse. `definitions_only`: the manifest
+    only feeds Dagster's definitions (a `mlcost run`, whose dbt worker parses for itself,
+    lib/dbt_worker.py), which do not depend on the warehouse: any parse for the target will do.
+    """
     manifest = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
-    # dbt's partial-parse state hashes the profile, warehouse path included: parsed for another
-    # warehouse, every dbt invocation of the run would parse the whole project again.
     parsed_for = settings.DBT_PROJECT_DIR / "target" / ".mlcost-parsed-for"
-    profile_key = os.environ.get("MLCOST_WAREHOUSE", "")
-    if not force and manifest.exists() and parsed_for.exists() \
-            and parsed_for.read_text() == profile_key:
+    profile_key = _profile_key()
+    parsed = parsed_for.read_text() if parsed_for.exists() else None
+    if not force and manifest.exists() and parsed is not None and (
+            parsed == profile_key or (definitions_only and _same_target(parsed, profile_key))):
         newest = max((p.stat().st_mtime for p in _dbt_inputs()), default=0)
         if manifest.stat().st_mtime >= newest:
             return manifest

@@ -3,6 +3,7 @@ freeing what a run whose process died (kill -9, OOM, power loss) left behind."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from pathlib import Path
@@ -12,7 +13,9 @@ from dagster_project import settings
 # The header marks the file as mlcost's: an older mlcost's file is replaced, an operator's kept.
 DAGSTER_YAML_HEADER = "# Written by mlcost"
 DAGSTER_YAML = f"""\
-{DAGSTER_YAML_HEADER} (docs/operations.md). Local sqlite storage (Dagster's default); no usage
+{DAGSTER_YAML_HEADER} (docs/operations.md). Local sqlite storage (Dagster's files; the event
+# log through lib/event_log.py, which keeps its connections open and does not fsync every
+# event: 10-15 s of a small run, docs/benchmarks.md); no usage
 # statistics from an offline tool. The embedded DuckDB has one writer: every asset that writes
 # it is in the pool `duckdb_warehouse`, limited to one *run* at a time (granularity: run) when
 # the daemon launches runs. `mlcost run` executes in process and takes a lock file beside its
@@ -27,11 +30,21 @@ concurrency:
     default_limit: 1
 run_monitoring:
   enabled: true
+event_log_storage:
+  module: dagster_project.lib.event_log
+  class: MlcostSqliteEventLogStorage
+  config:
+    base_dir: {{base_dir}}
 """
 
 PID_TAG, HOST_TAG, WAREHOUSE_TAG = "mlcost/pid", "mlcost/host", "mlcost/warehouse"
 PID_START_TAG = "mlcost/pid_start"
 _ACTIVE = ("NOT_STARTED", "STARTING", "STARTED", "CANCELING")
+
+
+def dagster_yaml(home: Path) -> str:
+    """mlcost's dagster.yaml for `home` (the event log's folder is Dagster's default one)."""
+    return DAGSTER_YAML.format(base_dir=json.dumps(str(home.resolve() / "history" / "runs")))
 
 
 def ensure_dagster_home() -> Path:
@@ -40,9 +53,10 @@ def ensure_dagster_home() -> Path:
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     yaml = home / "dagster.yaml"
+    text = dagster_yaml(home)
     if not yaml.exists() or (yaml.read_text().startswith(DAGSTER_YAML_HEADER)
-                             and yaml.read_text() != DAGSTER_YAML):
-        yaml.write_text(DAGSTER_YAML)
+                             and yaml.read_text() != text):
+        yaml.write_text(text)
     return home
 
 

@@ -150,7 +150,8 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
         run_lock.wait_for_duckdb(wh, time.monotonic() + timeout, say=_say)
         # A run that fails leaves no state: the next one cannot be taken for a no-op.
         run_state.state_path(wh).unlink(missing_ok=True)
-        result, log_path, info = _run_locked(wh, run_id, periods, full_refresh)
+        with _dbt_worker(wh):
+            result, log_path, info = _run_locked(wh, run_id, periods, full_refresh)
         if result.success and files is not None:
             from dagster_project.lib.ingest.discover import settle_seconds
 
@@ -220,6 +221,16 @@ def _raise_problems(wh: Path) -> None:
         raise ExitError("\n".join(problems), DATA_ERROR)
 
 
+def _dbt_worker(wh: Path):
+    """A warm dbt process for the run's dbt invocations (lib/dbt_worker.py); none on BigQuery,
+    where a run's time is BigQuery's."""
+    if is_bigquery(settings.dbt_target()):
+        return contextlib.nullcontext()
+    from dagster_project.lib import dbt_worker
+
+    return dbt_worker.running(wh.with_name(f"{wh.name}.dbt") / "worker")
+
+
 def _load_definitions():
     """dbt's manifest (parsed when stale) and the definitions that read it. Runs on other
     warehouses share dbt's target folder and maybe a fresh DAGSTER_HOME: one process at a time
@@ -227,7 +238,9 @@ def _load_definitions():
     import dagster as dg
 
     with run_lock.short_lock(settings.DBT_PROJECT_DIR / "target" / ".mlcost-parse.lock"):
-        ensure_dbt_manifest()
+        from dagster_project.lib.dbt_client import worker_path
+
+        ensure_dbt_manifest(definitions_only=worker_path() is not None)
         prune_per_invocation_targets()
         from dagster_project.definitions import defs
     with run_lock.short_lock(Path(os.environ["DAGSTER_HOME"]) / ".mlcost-init.lock"), \

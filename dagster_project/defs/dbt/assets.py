@@ -188,9 +188,11 @@ class MlcostDbtCliResource(DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    # The dbt beside this interpreter, so a venv that is not activated still works.
-    local = Path(sysconfig.get_path("scripts")) / "dbt"
-    if not local.exists():
-        local = Path(sys.prefix) / "bin" / "dbt"
-    return MlcostDbtCliResource(project_dir=mlcost_dbt_project,
-                                dbt_executable=str(local) if local.exists() else "dbt")
+    # `mlcost-dbt` (lib/dbt_client.py): the run's warm dbt worker when there is one, else the
+    # dbt beside this interpreter, so a venv that is not activated still works.
+    for name in ("mlcost-dbt", "dbt"):
+        for folder in (Path(sysconfig.get_path("scripts")), Path(sys.prefix) / "bin"):
+            if (folder / name).exists():
+                return MlcostDbtCliResource(project_dir=mlcost_dbt_project,
+                                            dbt_executable=str(folder / name))
+    return MlcostDbtCliResource(project_dir=mlcost_dbt_project, dbt_executable="dbt")

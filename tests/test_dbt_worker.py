@@ -1,0 +1,89 @@
+"""The warm dbt worker of `mlcost run` (lib/dbt_worker.py) and its client, `mlcost-dbt`
+(lib/dbt_client.py): what dagster-dbt sees must be what a `dbt` process would have given it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from dagster_project import settings
+
+CLIENT = Path(sys.executable).parent / "mlcost-dbt"  # a console script of pyproject.toml
+
+
+def _client(args: list[str], env: dict[str, str], cwd: Path = settings.DBT_PROJECT_DIR):
+    return subprocess.run([str(CLIENT), *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) is gone as far as we care.
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
+
+
+@pytest.mark.parametrize("worker", [None, "/nonexistent/worker.sock", "off"])
+def test_without_a_worker_the_client_is_dbt(worker):
+    env = {k: v for k, v in os.environ.items() if k != "MLCOST_DBT_WORKER"}
+    if worker:
+        env["MLCOST_DBT_WORKER"] = worker
+    proc = _client(["--version"], env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Core:" in proc.stdout  # dbt's own --version text
+
+
+SERVER = textwrap.dedent("""
+    import json, os, sys, time
+    from pathlib import Path
+    from dagster_project.lib import dbt_worker
+    with dbt_worker.running(Path(sys.argv[1])) as proc:
+        print(json.dumps({"socket": os.environ["MLCOST_DBT_WORKER"], "pid": proc.pid}),
+              flush=True)
+        time.sleep(600)
+""")
+
+
+def test_worker_serves_invocations_and_dies_with_the_run(tmp_path):
+    """Two invocations through one worker (dbt's JSON lines and exit codes as from `dbt`),
+    then the run's process is killed with SIGKILL: the worker does not outlive it."""
+    env = {**os.environ, "MLCOST_WAREHOUSE": str(tmp_path / "warehouse.duckdb")}
+    env.pop("MLCOST_DBT_WORKER", None)
+    run = subprocess.Popen([sys.executable, "-c", SERVER, str(tmp_path / "worker")], env=env,
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        hello = json.loads(run.stdout.readline())
+        client_env = {**env, "MLCOST_DBT_WORKER": hello["socket"], "DBT_LOG_FORMAT": "json",
+                      "DBT_TARGET_PATH": str(tmp_path / "target")}
+        ok = _client(["ls", "--resource-type", "seed", "--output", "name"], client_env)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        events = [json.loads(line) for line in ok.stdout.splitlines()]
+        assert all("info" in e for e in events)  # every line is one of dbt's JSON events
+        printed = {e["info"]["msg"] for e in events}
+        assert "service_categories" in printed  # a seed of the project
+        # The parse was the worker's, at start: this invocation did not parse again.
+        assert not any(e["info"]["name"].startswith("PartialParsing") for e in events)
+        bad = _client(["build", "--select", "no_such_model", "--no-such-flag"], client_env)
+        assert bad.returncode == 2  # dbt's exit code for a usage error
+        again = _client(["ls", "--resource-type", "seed", "--output", "name"], client_env)
+        assert again.returncode == 0  # the worker serves on after a failed invocation
+        assert (tmp_path / "worker" / "manifest.json").exists()
+    finally:
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+    deadline = time.monotonic() + 10
+    while _alive(hello["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(hello["pid"])
+    assert not os.path.exists(os.path.dirname(hello["socket"]))  # no socket left behind

@@ -1,0 +1,37 @@
+"""mlcost's Dagster event log (lib/event_log.py): the instance mlcost configures uses it, runs
+are recorded as with Dagster's own class, and Dagster's own class reads the same files."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+
+@dg.asset
+def tiny():
+    return 1
+
+
+def test_runs_are_recorded_and_readable_by_dagsters_own_class(tmp_path, monkeypatch):
+    from dagster_project.lib.event_log import MlcostSqliteEventLogStorage
+    from dagster_project.lib.instance import ensure_dagster_home
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    ensure_dagster_home()
+    with dg.DagsterInstance.get() as instance:
+        storage = instance.event_log_storage
+        assert isinstance(storage, MlcostSqliteEventLogStorage)
+        result = dg.materialize([tiny], instance=instance)
+        assert result.success
+        with storage.run_connection(result.run_id) as conn:
+            # WAL with synchronous=NORMAL (1): atomic commits without an fsync per event.
+            assert conn.exec_driver_sql("pragma journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("pragma synchronous").scalar() == 1
+        ours = [r.event_log_entry.dagster_event_type for r in
+                storage.get_records_for_run(result.run_id, limit=1000).records]
+        latest = instance.get_latest_materialization_event(dg.AssetKey("tiny"))
+        assert latest is not None and latest.run_id == result.run_id
+    plain = SqliteEventLogStorage(str(tmp_path / "home" / "history" / "runs"))
+    theirs = [r.event_log_entry.dagster_event_type for r in
+              plain.get_records_for_run(result.run_id, limit=1000).records]
+    assert theirs == ours and dg.DagsterEventType.ASSET_MATERIALIZATION in theirs
