@@ -35,3 +35,22 @@ def test_runs_are_recorded_and_readable_by_dagsters_own_class(tmp_path, monkeypa
     theirs = [r.event_log_entry.dagster_event_type for r in
               plain.get_records_for_run(result.run_id, limit=1000).records]
     assert theirs == ours and dg.DagsterEventType.ASSET_MATERIALIZATION in theirs
+
+
+def test_a_long_lived_process_keeps_only_a_few_files_open(tmp_path, monkeypatch):
+    """`dagster dev` reads every run's file: engines beyond MAX_OPEN_SHARDS are closed, and a
+    run whose engine was closed is still read whole when it is opened again."""
+    from dagster_project.lib import event_log
+    from dagster_project.lib.instance import ensure_dagster_home
+
+    monkeypatch.setattr(event_log, "MAX_OPEN_SHARDS", 2)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    ensure_dagster_home()
+    with dg.DagsterInstance.get() as instance:
+        runs = [dg.materialize([tiny], instance=instance).run_id for _ in range(4)]
+        storage = instance.event_log_storage
+        assert len(storage._engines) <= 2
+        first = storage.get_records_for_run(runs[0], limit=1000).records
+        assert any(r.event_log_entry.dagster_event_type == dg.DagsterEventType.RUN_SUCCESS
+                   for r in first)
+        assert len(storage._engines) <= 2

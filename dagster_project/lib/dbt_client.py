@@ -20,10 +20,15 @@ EXIT_KEY = "mlcost_dbt_exit"  # the worker's last line: {"mlcost_dbt_exit": code
 NO_ANSWER = 2  # dbt's own code for an unhandled error
 
 
+def worker_disabled() -> bool:
+    """MLCOST_DBT_WORKER=off (or 0, false): no worker, a `dbt` process per invocation."""
+    return os.environ.get(WORKER_ENV, "").lower() in ("off", "0", "false")
+
+
 def worker_path() -> str | None:
     """The worker's socket from the environment; None when unset or switched off."""
     value = os.environ.get(WORKER_ENV, "")
-    return None if value.lower() in ("", "off", "0", "false") else value
+    return None if not value or worker_disabled() else value
 
 
 def real_dbt() -> str:

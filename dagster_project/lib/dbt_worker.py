@@ -1,4 +1,5 @@
-"""A warm dbt process for the length of one `mlcost run` (docs/benchmarks.md, "dbt worker").
+"""A warm dbt process for the length of one `mlcost run` (docs/operations.md, "The dbt
+worker"; its measured effect: docs/benchmarks.md, "Second round").
 
 A run makes four dbt invocations (defs/dbt/assets.py). As separate `dbt` processes each paid
 ≈ 3-4 s before its first model: Python and dbt's imports, loading the partial-parse state and
@@ -32,7 +33,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from dagster_project.lib.dbt_client import EXIT_KEY, WORKER_ENV
+from dagster_project.lib.dbt_client import EXIT_KEY, WORKER_ENV, worker_disabled
 
 _PR_SET_PDEATHSIG = 1
 
@@ -171,7 +172,7 @@ def running(target_path: Path) -> Iterator[subprocess.Popen | None]:
     """A worker for the dbt invocations made inside (MLCOST_DBT_WORKER names its socket);
     yields its process. MLCOST_DBT_WORKER=off starts none (each invocation is then its own
     `dbt` process)."""
-    if os.environ.get(WORKER_ENV, "").lower() in ("off", "0", "false"):
+    if worker_disabled():
         yield None
         return
     saved = os.environ.get(WORKER_ENV)

@@ -15,6 +15,7 @@ schema: `dagster dev` and Dagster's own class read them unchanged.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,6 +24,9 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventL
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 
 _PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+# Engines kept open: the index and the few runs being written or read. A long-lived process
+# (`dagster dev`, the daemon) reads many runs' files; each one's engine beyond these is closed.
+MAX_OPEN_SHARDS = 8
 
 
 def _engine(conn_string: str) -> db.engine.Engine:
@@ -45,7 +49,7 @@ class MlcostSqliteEventLogStorage(SqliteEventLogStorage):
     """`SqliteEventLogStorage` with one pooled engine per shard and WAL + synchronous=NORMAL."""
 
     def __init__(self, base_dir: str, inst_data=None):
-        self._engines: dict[str, db.engine.Engine] = {}
+        self._engines: OrderedDict[str, db.engine.Engine] = OrderedDict()
         self._engines_lock = threading.Lock()
         super().__init__(base_dir, inst_data)
 
@@ -54,10 +58,16 @@ class MlcostSqliteEventLogStorage(SqliteEventLogStorage):
         return cls(inst_data=inst_data, **config_value)
 
     def _shard_engine(self, shard: str) -> db.engine.Engine:
+        """Called under `_db_lock` (as every use of a connection is), so an engine closed
+        here has no connection in use."""
         with self._engines_lock:
             engine = self._engines.get(shard)
             if engine is None:
                 engine = self._engines[shard] = _engine(self.conn_string_for_shard(shard))
+            self._engines.move_to_end(shard)
+            while len(self._engines) > MAX_OPEN_SHARDS:
+                _, oldest = self._engines.popitem(last=False)
+                oldest.dispose()
             return engine
 
     @contextmanager
