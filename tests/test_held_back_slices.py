@@ -223,8 +223,9 @@ def test_missing_required_value_holds_back_its_slice(tmp_path):
 
 
 def test_rules_are_the_focus_model_data_tests():
-    """The per-slice rules in rpt_held_back_slices are exactly the not_null/accepted_values
-    tests of focus_cost_and_usage (bar x_RowId, which mlcost builds)."""
+    """The per-slice rules in rpt_held_back_slices are exactly the required columns
+    (not_null_columns) and accepted_values tests of focus_cost_and_usage (bar x_RowId, which
+    mlcost builds)."""
     sql = (settings.DBT_PROJECT_DIR / "models/focus/rpt_held_back_slices.sql").read_text()
     not_null = ast.literal_eval(re.search(r"set not_null = (\[.*?\])", sql, re.S).group(1))
     accepted = ast.literal_eval(re.search(r"set accepted_values = (\{.*?\})", sql, re.S).group(1))
@@ -237,6 +238,8 @@ def test_rules_are_the_focus_model_data_tests():
         col = meta.get("kwargs", {}).get("column_name")
         if meta.get("name") == "not_null":
             tests_nn.add(col)
+        elif meta.get("name") == "not_null_columns":
+            tests_nn.update(meta["kwargs"]["columns"])
         elif meta.get("name") == "accepted_values":
             tests_av[col] = meta["kwargs"]["values"]
     assert tests_nn - {"x_RowId"} == set(not_null)

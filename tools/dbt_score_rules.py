@@ -31,7 +31,8 @@ def _yml_dir(patch_path: str | None) -> str | None:
 @rule
 def has_grain_test(model: Model) -> RuleViolation | None:
     """A model has a grain test: unique on its key (a column, a key expression or
-    unique_combination over several columns) and not_null on every key column.
+    unique_combination over several columns) and not_null on every key column (its own
+    not_null test or the model's not_null_columns).
 
     One exception, written down in the model's yml: an ephemeral model (compiled into its
     readers, never stored) whose key is tested on a model built from it names that model in
@@ -41,6 +42,8 @@ def has_grain_test(model: Model) -> RuleViolation | None:
         return None
     tests = _tests(model)
     not_null = {kw.get("column_name") for name, kw in tests if name == "not_null"}
+    not_null.update(c for name, kw in tests if name == "not_null_columns"
+                    for c in kw.get("columns", []))
     for name, kw in tests:
         if name == "unique":
             key = kw.get("column_name", "")
