@@ -87,3 +87,56 @@ def test_worker_serves_invocations_and_dies_with_the_run(tmp_path):
         time.sleep(0.1)
     assert not _alive(hello["pid"])
     assert not os.path.exists(os.path.dirname(hello["socket"]))  # no socket left behind
+
+
+def test_worker_runs_great_expectations_suites(tmp_path, monkeypatch):
+    """A suite validated by the worker (which imported great-expectations while the run
+    started) gives exactly the result of the same suite validated in this process; a
+    request it cannot serve (no such warehouse) falls back here and fails here, as before."""
+    import duckdb
+
+    from dagster_project.lib import quality
+
+    wh = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(wh)) as con:
+        con.execute("create schema raw")
+        con.execute("create table raw.t as select i as a, case when i % 3 = 0 then null "
+                    "else 'x' end as b, cast(i as decimal(18, 6)) as c from range(10) r(i)")
+    suite = tmp_path / "suite.json"
+    suite.write_text(json.dumps({"name": "t_suite", "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"},
+         "meta": {"critical": True}},
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "b"}},
+        {"type": "expect_column_values_to_be_between",
+         "kwargs": {"column": "c", "min_value": 0, "max_value": 5}}]}))
+    env = {**os.environ, "MLCOST_WAREHOUSE": str(wh)}
+    env.pop("MLCOST_DBT_WORKER", None)
+    run = subprocess.Popen([sys.executable, "-c", SERVER, str(tmp_path / "worker")], env=env,
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        hello = json.loads(run.stdout.readline())
+        deadline = time.monotonic() + 60
+        while not Path(hello["socket"]).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the worker binds its socket as it starts
+        monkeypatch.setenv("MLCOST_DBT_WORKER", hello["socket"])
+        spec = {"warehouse": str(wh), "schema": "raw", "table": "t", "suite": str(suite),
+                "max_rows": 1000}
+        answer = quality._ask_worker(spec)
+        assert answer is not None  # the worker validated it
+        here = quality.validate_warehouse_table(wh, "raw", "t", suite, max_rows=1000,
+                                                use_worker=False)
+        assert quality.SuiteResult(**answer) == here
+        assert not here.success and not here.critical_failed  # b has nulls, c exceeds 5
+        assert {f["column"] for f in here.failures} == {"b", "c"}
+        # Rows limited by a condition with bound values: a 0 <= a < 5 window passes c.
+        window = quality.validate_warehouse_table(wh, "raw", "t", suite, where="a >= ? and a < ?",
+                                                  params=[0, 5])
+        assert (window.rows_total, window.rows_validated) == (5, 5)
+        assert {f["column"] for f in window.failures} == {"b"}
+        # The worker answers with an error, the caller validates itself and raises.
+        assert quality._ask_worker({**spec, "warehouse": str(tmp_path / "none.duckdb")}) is None
+        with pytest.raises(FileNotFoundError):
+            quality.validate_warehouse_table(tmp_path / "none.duckdb", "raw", "t", suite)
+    finally:
+        run.kill()
+        run.wait()

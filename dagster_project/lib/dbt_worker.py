@@ -10,6 +10,10 @@ and ingests, then serves each invocation in process (`dbtRunner(manifest=…)`),
 with the invocation's own arguments, environment and working directory. dagster-dbt is
 unchanged: it starts `mlcost-dbt` (lib/dbt_client.py), which relays the worker's output.
 
+It also runs the run's great-expectations suites (lib/quality.py), having imported
+great-expectations (≈ 3 s) in the background after parsing: the run's process would otherwise
+import it on its critical path before the first suite.
+
 Isolation kept from separate processes: the worker is its own process (dbt's threads, memory
 and DuckDB connection are not the run's), it closes its DuckDB database after every
 invocation (the Python assets between invocations write the same file), SIGINT cancels the
@@ -21,7 +25,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
 import json
+import logging
 import os
 import pickle
 import shutil
@@ -30,6 +36,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,6 +115,12 @@ def _parse(project_dir: str, target_path: Path) -> bytes | None:
     return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def _import_quietly(name: str) -> None:
+    logging.getLogger(name).setLevel(logging.WARNING)  # its INFO lines would fill worker.log
+    with contextlib.suppress(Exception):  # a request that needs it reports the error itself
+        importlib.import_module(name)
+
+
 def _fresh_manifest(blob: bytes | None):
     if blob is None:
         return None
@@ -123,6 +136,12 @@ def _serve_one(conn: socket.socket, manifest: bytes | None) -> None:
     request = json.loads(stream.readline())
     stream.write(json.dumps({"pid": os.getpid()}).encode() + b"\n")
     stream.flush()
+    from dagster_project.lib.quality import GX_REQUEST, serve_request
+
+    if request.get("kind") == GX_REQUEST:  # a great-expectations suite
+        stream.write(json.dumps(serve_request(request), default=str).encode() + b"\n")
+        stream.flush()
+        return
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
@@ -149,6 +168,9 @@ def serve(sock_path: str, parent: int, project_dir: str, target_path: str) -> No
     server.bind(sock_path)  # before parsing: a client that comes early waits in the backlog
     server.listen(4)
     manifest = _parse(project_dir, Path(target_path))
+    # The run validates its raw tables next (lib/quality.py): import great-expectations now,
+    # while this process waits for requests, not in the run's process on its critical path.
+    threading.Thread(target=_import_quietly, args=("great_expectations",), daemon=True).start()
     server.settimeout(1.0)
     while True:
         try:

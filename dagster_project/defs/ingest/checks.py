@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
 
@@ -22,7 +23,8 @@ POOL = "duckdb_warehouse"
 
 
 def suite_result_to_check(res, *, check_name: str | None = None,
-                          asset_key: dg.AssetKey | None = None) -> dg.AssetCheckResult:
+                          asset_key: dg.AssetKey | None = None,
+                          extra: dict | None = None) -> dg.AssetCheckResult:
     """WARN when the suite fails, ERROR when an expectation marked critical fails."""
     severity = (dg.AssetCheckSeverity.ERROR if res.critical_failed
                 else dg.AssetCheckSeverity.WARN)
@@ -31,8 +33,24 @@ def suite_result_to_check(res, *, check_name: str | None = None,
         passed=res.success, severity=severity,
         metadata={"suite": res.suite, "rows_validated": res.rows_validated,
                   "rows_total": res.rows_total, "sampled": res.sampled,
-                  "failures": dg.MetadataValue.json(res.failures)},
+                  "failures": dg.MetadataValue.json(res.failures), **(extra or {})},
     )
+
+
+def run_suite(warehouse: WarehouseResource, schema: str, table: str, suite_path, *,
+              where: str | None = None, params: list | None = None):
+    """A great-expectations suite on a warehouse table (its rows matching `where`), sampled to
+    SUITE_SAMPLE_ROWS; in the run's warm worker on DuckDB (lib/quality.py), on the stage's
+    working copy on BigQuery."""
+    from dagster_project.lib.bigquery_stages import is_bigquery
+    from dagster_project.lib.quality import validate_table, validate_warehouse_table
+
+    if is_bigquery(warehouse.target):
+        with warehouse.connection(read_only=True) as con:
+            return validate_table(con, schema, table, suite_path, max_rows=SUITE_SAMPLE_ROWS,
+                                  where=where, params=params)
+    return validate_warehouse_table(Path(warehouse.path), schema, table, suite_path,
+                                    max_rows=SUITE_SAMPLE_ROWS, where=where, params=params)
 
 
 def _gx_check(family: str, key: dg.AssetKey):
@@ -42,16 +60,13 @@ def _gx_check(family: str, key: dg.AssetKey):
                     description=f"great-expectations suite expectations/{suite_path.name} "
                                 "(WARN; ERROR if a critical expectation fails).")
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        from dagster_project.lib.quality import validate_table
-
         table = FAMILIES[family].raw_table
         with warehouse.connection(read_only=True) as con:
-            if not table_exists(con, "raw", table):
-                return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
-                                           metadata={"rows_total": 0,
-                                                     "note": "no raw table yet"})
-            res = validate_table(con, "raw", table, suite_path, max_rows=SUITE_SAMPLE_ROWS)
-        return suite_result_to_check(res)
+            exists = table_exists(con, "raw", table)
+        if not exists:
+            return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN,
+                                       metadata={"rows_total": 0, "note": "no raw table yet"})
+        return suite_result_to_check(run_suite(warehouse, "raw", table, suite_path))
 
     return _check
 

@@ -45,3 +45,21 @@ def period_key(value: date | datetime | str) -> str:
 
 def period_keys(periods: Iterable[date | datetime | str]) -> list[str]:
     return sorted({period_key(p) for p in periods})
+
+
+def run_window(tags: dict[str, str]) -> dict[str, str] | None:
+    """The billing-period window (`dbt_window_vars`) of a run over a partition or a range,
+    from its tags; None for a run over every period."""
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+        PARTITION_NAME_TAG,
+    )
+
+    first = tags.get(ASSET_PARTITION_RANGE_START_TAG) or tags.get(PARTITION_NAME_TAG)
+    last = tags.get(ASSET_PARTITION_RANGE_END_TAG) or tags.get(PARTITION_NAME_TAG)
+    if not first or not last:
+        return None
+    lo = _month_start(first)
+    hi = _month_start(last)
+    return dbt_window_vars(lo, date(hi.year + hi.month // 12, hi.month % 12 + 1, 1))
