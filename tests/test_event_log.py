@@ -54,3 +54,26 @@ def test_a_long_lived_process_keeps_only_a_few_files_open(tmp_path, monkeypatch)
         assert any(r.event_log_entry.dagster_event_type == dg.DagsterEventType.RUN_SUCCESS
                    for r in first)
         assert len(storage._engines) <= 2
+
+
+def test_a_table_found_is_not_asked_for_again(tmp_path, monkeypatch):
+    """Dagster asks `has_table` before storing each asset check result: a yes is remembered
+    (tables are only ever added), a no is asked again (a migration may add the table)."""
+    from dagster_project.lib.instance import ensure_dagster_home
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    ensure_dagster_home()
+    asked: list[str] = []
+    real = SqliteEventLogStorage.has_table
+
+    def counting(self, name):
+        asked.append(name)
+        return real(self, name)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", counting)
+    with dg.DagsterInstance.get() as instance:
+        storage = instance.event_log_storage
+        assert storage.supports_asset_checks and storage.has_table("asset_check_executions")
+        assert not storage.has_table("no_such_table") and not storage.has_table("no_such_table")
+    assert asked.count("asset_check_executions") == 1
+    assert asked.count("no_such_table") == 2

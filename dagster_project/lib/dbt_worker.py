@@ -11,8 +11,8 @@ with the invocation's own arguments, environment and working directory. dagster-
 unchanged: it starts `mlcost-dbt` (lib/dbt_client.py), which relays the worker's output.
 
 It also runs the run's great-expectations suites (lib/quality.py), having imported
-great-expectations (≈ 3 s) in the background after parsing: the run's process would otherwise
-import it on its critical path before the first suite.
+great-expectations (≈ 3 s) as it started: the run's process would otherwise import it on its
+critical path before the first suite.
 
 Isolation kept from separate processes: the worker is its own process (dbt's threads, memory
 and DuckDB connection are not the run's), it closes its DuckDB database after every
@@ -36,7 +36,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -167,10 +166,10 @@ def serve(sock_path: str, parent: int, project_dir: str, target_path: str) -> No
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(sock_path)  # before parsing: a client that comes early waits in the backlog
     server.listen(4)
+    # The run's first request is a great-expectations suite on a raw table (lib/quality.py),
+    # before its first dbt invocation: import great-expectations first (≈ 3 s), then parse.
+    _import_quietly("great_expectations")
     manifest = _parse(project_dir, Path(target_path))
-    # The run validates its raw tables next (lib/quality.py): import great-expectations now,
-    # while this process waits for requests, not in the run's process on its critical path.
-    threading.Thread(target=_import_quietly, args=("great_expectations",), daemon=True).start()
     server.settimeout(1.0)
     while True:
         try:
