@@ -16,7 +16,7 @@ import dagster as dg
 import pytest
 
 from dagster_project.defs.ingest.assets import CHANGED_PERIODS, DELIVERIES_KEY
-from dagster_project.defs.ingest.partitions import dbt_window_vars, period_keys
+from dagster_project.defs.ingest.partitions import dbt_window_vars, period_keys, run_window
 from dagster_project.defs.ingest.sensors import delivery_sensor, landing_sensor
 from dagster_project.defs.resources import LandingResource, WarehouseResource
 from dagster_project.lib.periods import contiguous_ranges, periods_to_rebuild
@@ -44,6 +44,24 @@ def test_partition_window_becomes_dbt_vars():
         dbt_window_vars(date(2026, 4, 1), date(2026, 4, 1))
     assert period_keys([date(2026, 3, 1), date(2026, 3, 1), date(2025, 12, 1)]) == [
         "2025-12", "2026-03"]
+
+
+def test_a_runs_window_comes_from_its_partition_tags():
+    """What `focus_gx_suite` validates: the run's range (end month inclusive, so exclusive
+    the month after, across a year end), its one partition, or everything."""
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+        PARTITION_NAME_TAG,
+    )
+
+    assert run_window({ASSET_PARTITION_RANGE_START_TAG: "2026-08",
+                       ASSET_PARTITION_RANGE_END_TAG: "2026-12"}) == {
+        "billing_period_start": "2026-08-01", "billing_period_end": "2027-01-01"}
+    assert run_window({PARTITION_NAME_TAG: "2026-09"}) == {
+        "billing_period_start": "2026-09-01", "billing_period_end": "2026-10-01"}
+    assert run_window({}) is None
+    assert run_window({PARTITION_NAME_TAG: "2026-Q3"}) is None  # a review quarter
 
 
 def test_changed_months_group_into_contiguous_ranges():

@@ -25,6 +25,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from packaging.version import Version
 
 from dagster_project import settings
+from dagster_project.defs.forecast.locks import FORECAST_SNAPSHOTS
 from dagster_project.defs.ingest.partitions import billing_periods, dbt_window_vars
 from dagster_project.lib.warm import warm_imports
 
@@ -90,9 +91,6 @@ def target_dir(context: dg.AssetExecutionContext) -> Path:
     """
     wh = settings.warehouse_path()
     return wh.with_name(f"{wh.name}.dbt") / context.op_execution_context.op.name
-
-
-FORECAST_SNAPSHOTS = dg.AssetKey(["forecast", "forecast_snapshots"])
 
 
 def _run_dbt(dbt: DbtCliResource, context: dg.AssetExecutionContext, config: DbtBuildConfig,

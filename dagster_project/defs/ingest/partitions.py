@@ -49,7 +49,7 @@ def period_keys(periods: Iterable[date | datetime | str]) -> list[str]:
 
 def run_window(tags: dict[str, str]) -> dict[str, str] | None:
     """The billing-period window (`dbt_window_vars`) of a run over a partition or a range,
-    from its tags; None for a run over every period."""
+    from its tags; None for a run over every period (or over another kind of partition)."""
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,
         ASSET_PARTITION_RANGE_START_TAG,
@@ -60,6 +60,8 @@ def run_window(tags: dict[str, str]) -> dict[str, str] | None:
     last = tags.get(ASSET_PARTITION_RANGE_END_TAG) or tags.get(PARTITION_NAME_TAG)
     if not first or not last:
         return None
-    lo = _month_start(first)
-    hi = _month_start(last)
+    try:
+        lo, hi = _month_start(first), _month_start(last)
+    except ValueError:  # not a billing period (e.g. a review quarter, 2026-Q3)
+        return None
     return dbt_window_vars(lo, date(hi.year + hi.month // 12, hi.month % 12 + 1, 1))
