@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import warnings
 from decimal import Decimal
 
 import duckdb
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 from dagster_project.lib.anomalies.build import find_anomalies
-from dagster_project.lib.anomalies.detect import Params, detect
+from dagster_project.lib.anomalies.detect import Params, detect, nan_quantile_rows
 
 START = dt.date(2026, 3, 2)  # a Monday
 
@@ -95,6 +96,21 @@ def test_constant_series_uses_a_scale_floor():
     assert detect(x) == []
     x[80] = 1500.0
     assert [(e.start, e.direction) for e in detect(x)] == [(80, "spike")]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_row_quantile_equals_numpys_nanpercentile(seed):
+    """The vectorised quantile gives numpy's floats exactly: rows with gaps, rows all NaN,
+    one column, values of very different sizes."""
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(int(rng.integers(1, 200)), int(rng.integers(1, 20))))
+    a *= rng.choice([1e-3, 1.0, 1e4])
+    a[rng.random(a.shape) < rng.random()] = np.nan
+    a[0] = np.nan
+    with warnings.catch_warnings():  # all-NaN rows: numpy warns, and gives NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanpercentile(a, 85, axis=1)
+    assert np.array_equal(nan_quantile_rows(a, 0.85), expected, equal_nan=True)
 
 
 def test_new_series_is_not_judged_before_it_has_history():

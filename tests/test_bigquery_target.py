@@ -114,8 +114,8 @@ def test_a_check_is_not_taken_for_its_asset():
     assert check is stages.STAGES["no_recent_cost_anomalies"]
     assert asset is stages.STAGES["cost_anomalies"]
     assert check.pushes == ()  # a check never writes BigQuery
-    assert stages.stage_for("raw__gcp_billing_gx_suite") is None
-    assert stages.is_local_only("raw__gcp_billing_gx_suite")
+    assert stages.stage_for("meta__deliveries_sources_are_fresh") is None
+    assert stages.is_local_only("meta__deliveries_sources_are_fresh")
 
 
 @pytest.mark.parametrize(("duck", "money", "bq"), [

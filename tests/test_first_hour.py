@@ -232,6 +232,76 @@ def test_period_flags_and_full_refresh_always_run(built, monkeypatch, kwargs):
     assert pipeline.run_pipeline(str(built / "demo" / "landing"), str(built / "wh.duckdb")) == 0
 
 
+# --- seeds that did not change ---------------------------------------------------------------
+
+
+def _manifest() -> dict:
+    return json.loads((settings.DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+
+
+def test_the_first_run_recorded_its_seeds_and_any_change_means_a_rebuild(built, tmp_path):
+    from dagster_project.lib import seed_state
+
+    manifest, target = _manifest(), settings.dbt_target()
+    wh = tmp_path / "wh.duckdb"
+    shutil.copy(built / "wh.duckdb", wh)
+    shutil.copy(seed_state.state_path(built / "wh.duckdb"), seed_state.state_path(wh))
+    assert seed_state.seeds_current(wh, manifest, target)  # the first run built and passed them
+    # Another dbt target, an edited seed file, a changed test on seeds, a changed macro.
+    assert not seed_state.seeds_current(wh, manifest, "other")
+    seed = next(uid for uid in manifest["nodes"] if uid.startswith("seed."))
+    test = next(uid for uid, n in manifest["nodes"].items() if n["resource_type"] == "test"
+                and all(d.startswith("seed.") for d in n["depends_on"]["nodes"]))
+    macro = next(uid for uid, m in manifest["macros"].items() if m["package_name"] == "mlcost")
+    for edit in (lambda m: m["nodes"][seed]["checksum"].update(checksum="edited"),
+                 lambda m: m["nodes"][test]["config"].update(severity="warn"),
+                 lambda m: m["macros"][macro].update(macro_sql="{% macro x() %}{% endmacro %}")):
+        changed = json.loads(json.dumps(manifest))
+        edit(changed)
+        assert not seed_state.seeds_current(wh, changed, target)
+    # The warehouse no longer holds what was built: a row changed, then a table dropped.
+    with connection(wh) as con:
+        con.execute("update reference.teams set team = team || '-x' where rowid = 0")
+    assert not seed_state.seeds_current(wh, manifest, target)
+    shutil.copy(built / "wh.duckdb", wh)
+    assert seed_state.seeds_current(wh, manifest, target)
+    with connection(wh) as con:
+        con.execute("drop table reference.teams")
+    assert not seed_state.seeds_current(wh, manifest, target)
+    seed_state.state_path(wh).unlink()  # no record: build them
+    shutil.copy(built / "wh.duckdb", wh)
+    assert not seed_state.seeds_current(wh, manifest, target)
+
+
+def test_a_run_leaves_unchanged_seeds_out_and_still_builds_and_tests_staging(built, tmp_path):
+    import dagster as dg
+    from dagster._core.events import DagsterEventType
+
+    from dagster_project.lib import seed_state
+
+    wh = tmp_path / "wh.duckdb"
+    shutil.copy(built / "wh.duckdb", wh)
+    shutil.copy(seed_state.state_path(built / "wh.duckdb"), seed_state.state_path(wh))
+    record = seed_state.state_path(wh).read_bytes()
+    run = mlcost(tmp_path, "run", "--landing", str(built / "demo" / "landing"), "--warehouse",
+                 str(wh), "--period", "2026-09")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
+        (build,) = instance.get_runs(dg.RunsFilter(job_name="mlcost_build"))
+        assert build.status == dg.DagsterRunStatus.SUCCESS
+        materialized = {e.dagster_event.asset_key.path[0] for e in instance.all_logs(
+            build.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)}
+        checked = {e.dagster_event.event_specific_data.asset_key.path[0]
+                   for e in instance.all_logs(
+                       build.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)}
+    assert "reference" not in materialized and "reference" not in checked
+    # The staging views read the raw data: still built and tested, as everything downstream.
+    assert {"staging", "focus", "marts"} <= materialized and "staging" in checked
+    assert seed_state.state_path(wh).read_bytes() == record  # still current: left as it was
+    assert "Reference seeds: unchanged since the run that built and tested them" in run.stdout
+    assert "Reference seeds" not in (built / "first_run.out").read_text()  # built the first time
+
+
 def test_a_young_file_leaves_no_state(tmp_path):
     wh = tmp_path / "wh.duckdb"
     assert not run_state.write_state(wh, "r", "/l", {"/l/a.csv": [1, 2 * 10**18]},

@@ -97,7 +97,7 @@ RUN_READERS = (*_MONTHLY, *_FORECAST, *_VARIANCE, *_REVIEW, Pull("focus.rpt_held
 
 
 # Ops that read only what this run's ingest wrote to the working copy (raw rows, the ledger).
-LOCAL_ONLY = ("raw__{family}_gx_suite", "meta__deliveries_sources_are_fresh")
+LOCAL_ONLY = ("meta__deliveries_sources_are_fresh",)
 
 
 def stage_for(op_name: str) -> StageIO | None:
@@ -111,8 +111,7 @@ def stage_for(op_name: str) -> StageIO | None:
 
 
 def is_local_only(op_name: str) -> bool:
-    return (op_name.startswith("raw__") and op_name.endswith("_gx_suite")) or \
-        op_name in LOCAL_ONLY
+    return op_name in LOCAL_ONLY
 
 
 def _current_op():

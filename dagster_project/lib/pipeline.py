@@ -30,6 +30,7 @@ from dagster_project.lib.run_outcome import (
     quarantined_files,
 )
 from dagster_project.lib.run_summary import failed_checks
+from dagster_project.lib.seed_state import SeedPlan
 
 RUN_ID_TAG = "mlcost/run_id"
 
@@ -198,7 +199,7 @@ def run_pipeline(landing: str | None, warehouse: str | None, *, quiet: bool = Fa
         seen = list(files) if files is not None else [str(p) for p in
                                                        discover(settings.landing_dir())]
         render(collect(wh, since, seen, info["window"], info["checks"], held_back_slices(wh),
-                       elapsed), wh)
+                       elapsed, seeds_rebuilt=info.get("seeds_rebuilt")), wh)
     _raise_problems(wh)
     return OK
 
@@ -297,14 +298,20 @@ def _run_locked(wh: Path, run_id: str, periods, full_refresh: bool):
         extra = {"ops": {a.op.name: {"config": {"full_refresh": True}} for a in DBT_ASSETS}
                  } if full_refresh else {}
         info["window"] = tuple(window)
+        job = defs.resolve_job_def("mlcost_build")
+        # Seeds whose inputs did not change since a run that built and tested them are left
+        # out of the job (lib/seed_state.py): the same tables, the same test results.
+        seeds = SeedPlan(job, wh, full_refresh=full_refresh, target=settings.dbt_target())
         with _progress(f"rebuilding billing periods {window[0]} to {window[1]} and everything "
                        "downstream"):
             result = _execute(
-                defs.resolve_job_def("mlcost_build"), instance, level, log, verbose,
+                job, instance, level, log, verbose, asset_selection=seeds.selection,
                 tags={**tags, ASSET_PARTITION_RANGE_START_TAG: window[0],
                       ASSET_PARTITION_RANGE_END_TAG: window[1]},
                 extra_config=extra)
         info["checks"] += failed_checks(result)
+        info["seeds_rebuilt"] = not seeds.current
+        seeds.after(result)
         if result.success:
             run_lock.clear_pending(wh)
     return result, log_path, info

@@ -31,14 +31,16 @@ class RunSummary:
     held_back: list[str] = field(default_factory=list)
     checks_warned: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    seeds_rebuilt: bool | None = None  # False: unchanged, left out of the run (lib/seed_state)
 
 
 def collect(warehouse: Path, since: datetime, files: list[str], window, checks_warned,
-            held_back: list[str], elapsed: float) -> RunSummary:
+            held_back: list[str], elapsed: float, *, seeds_rebuilt: bool | None = None
+            ) -> RunSummary:
     """`since`: the run's start, naive UTC like the ledger's loaded_at. `files`: the landing's
     files as the run saw them."""
     s = RunSummary(found=len(files), window=window, checks_warned=list(checks_warned),
-                   held_back=held_back, elapsed=elapsed)
+                   held_back=held_back, elapsed=elapsed, seeds_rebuilt=seeds_rebuilt)
     with connection(warehouse, read_only=True) as con:
         if not table_exists(con, "meta", "load_ledger"):
             return s
@@ -118,6 +120,9 @@ def render(s: RunSummary, warehouse: Path, out=None) -> None:
         first, last = s.window
         console.print(f"Billing periods rebuilt: {first}" + (f" to {last}" if last != first
                                                              else ""), markup=False)
+    if s.seeds_rebuilt is False:
+        console.print("Reference seeds: unchanged since the run that built and tested them, "
+                      "not rebuilt", markup=False)
     if s.totals:
         table = Table(title="Totals of the rebuilt periods", title_justify="left")
         for name in ("provider", "month", "currency"):

@@ -17,6 +17,16 @@ DELIVERIES_KEY = dg.AssetKey(["meta", "deliveries"])
 CHANGED_PERIODS = "changed_billing_periods"
 
 
+def gx_suite_spec(family: str, key: dg.AssetKey) -> dg.AssetCheckSpec:
+    """A family's raw suite, run by the ingest asset below on the files it loaded."""
+    return dg.AssetCheckSpec(
+        "gx_suite", asset=key,
+        description=f"great-expectations suite expectations/raw_{family}.json on the rows of "
+                    "the files this run loaded (WARN; ERROR if a critical expectation fails). "
+                    "Not run when the run loaded none: the rows already there were validated "
+                    "by the run that loaded them.")
+
+
 @dg.multi_asset(
     name="ingest_landed_exports",
     specs=[
@@ -33,11 +43,25 @@ CHANGED_PERIODS = "changed_billing_periods"
     check_specs=[
         dg.AssetCheckSpec("no_quarantined_files", asset=LEDGER_KEY,
                           description="Every landed file loaded; bad files are named."),
+        *(gx_suite_spec(family, key) for family, key in RAW_KEYS.items()),
     ],
     pool="duckdb_warehouse",
+    # Subsettable so that a raw suite may have no result: a family this run loaded nothing
+    # of is not validated again. The op always loads everything; it reports what is selected.
+    can_subset=True,
 )
 def ingest_landed_exports(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                           landing: LandingResource):
+    for event in _ingest(context, warehouse, landing):
+        selected = (context.selected_asset_keys if isinstance(event, dg.MaterializeResult)
+                    else {c.asset_key for c in context.selected_asset_check_keys
+                          if c.name == event.check_name})
+        if event.asset_key in selected:
+            yield event
+
+
+def _ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+            landing: LandingResource):
     folder, synced = landing.local_folder()
     if synced is not None:
         context.log.info("landing %s: %d object(s) downloaded to %s, %d unchanged",
@@ -84,6 +108,14 @@ def ingest_landed_exports(context: dg.AssetExecutionContext, warehouse: Warehous
         CHANGED_PERIODS: dg.MetadataValue.json(changed_periods),
         "changed_sources": dg.MetadataValue.json(changed_sources),
     })
+    # Each delivery is validated once, as it lands: the suites of the families this run
+    # loaded, on those files' rows (after the write connection is closed: the suites may run
+    # in the run's dbt worker, another process). A family with nothing new has no result.
+    from dagster_project.defs.ingest.checks import validate_loaded  # imports this module
+
+    for family in RAW_KEYS:
+        if file_ids := [o.file_id for o in loaded if o.family == family]:
+            yield validate_loaded(warehouse, family, file_ids)
     errors = result.errors
     yield dg.AssetCheckResult(
         check_name="no_quarantined_files",
