@@ -32,7 +32,7 @@ def _yml_dir(patch_path: str | None) -> str | None:
 def has_grain_test(model: Model) -> RuleViolation | None:
     """A model has a grain test: unique on its key (a column, a key expression or
     unique_combination over several columns) and not_null on every key column (its own
-    not_null test or the model's not_null_columns).
+    not_null test or the model's not_null_columns), or `unique_key` (both in one test).
 
     One exception, written down in the model's yml: an ephemeral model (compiled into its
     readers, never stored) whose key is tested on a model built from it names that model in
@@ -45,6 +45,8 @@ def has_grain_test(model: Model) -> RuleViolation | None:
     not_null.update(c for name, kw in tests if name == "not_null_columns"
                     for c in kw.get("columns", []))
     for name, kw in tests:
+        if name == "unique_key":  # unique and not null in one test (tests/generic/unique_key.sql)
+            return None
         if name == "unique":
             key = kw.get("column_name", "")
             # A key expression (a || '|' || b) is checked by the unique test alone.
