@@ -315,7 +315,10 @@ def scratch(review, tmp_path_factory) -> Path:
                 (?, ?, 'landing/late', 'aws_cur2', 'aws', 'late-acct', ?, 'cost', 'USD', 1, 1, 1,
                  ?, null, ?)""", [file_id, f"landing/late/{file_id}.csv", period, current,
                                   loaded_at])
-        delivery("f-jul", dt.date(2026, 7, 1), dt.datetime(2026, 7, 20))    # backfill day
+        # The account's first load starts before midnight and delivers June after it: one
+        # backfill (within 24 hours), not a late June.
+        delivery("f-jul", dt.date(2026, 7, 1), dt.datetime(2026, 7, 20, 23, 30))  # first load
+        delivery("f-jun", dt.date(2026, 6, 1), dt.datetime(2026, 7, 21, 0, 30))   # same backfill
         delivery("f-aug", dt.date(2026, 8, 1), dt.datetime(2026, 9, 20))    # 20 days: late
         delivery("f-sep", dt.date(2026, 9, 1), dt.datetime(2026, 10, 5, 12))  # 4.5 days: on time
         delivery("f-sep-old", dt.date(2026, 9, 1), dt.datetime(2026, 10, 5, 12), current=False)
@@ -342,6 +345,7 @@ def test_data_quality_flags_what_went_wrong(review, scratch):
         after = _dq(c)
     late = after[("2026Q3", "aws", "late_deliveries")]
     assert late["status"] == "warn" and late["value"] == 1
+    assert after[("2026Q2", "aws", "late_deliveries")]["value"] == 0  # the backfill's June
     assert "late-acct 2026-08-01 first loaded 2026-09-20" in late["detail"]
     quarantined = after[("2026Q3", "aws", "quarantined_files")]
     assert quarantined["value"] == before[("2026Q3", "aws", "quarantined_files")]["value"] + 1

@@ -4,8 +4,8 @@
     * quarantined_files: files the ledger quarantined, in the quarter of their billing period
       when a delivery names it, else of their load time.
     * late_deliveries: account x period slices whose FIRST delivery was loaded more than
-      var review_late_days (5) days after the period ended, except periods that arrived on the
-      day of the account's first load (a backfill: their lateness says nothing).
+      var review_late_days (5) days after the period ended, except periods that arrived within
+      24 hours of the account's first load (a backfill: their lateness says nothing).
     * redeliveries: superseded deliveries of the quarter's periods. -#}
 {{ config(materialized='ephemeral') }}
 {%- set late_days = var('review_late_days', 5) | int -%}
@@ -81,7 +81,9 @@ lateness as (
         f.account,
         f.billing_period,
         f.first_loaded_at,
-        cast(f.first_loaded_at as date) = cast(a.account_first_loaded_at as date) as is_backfill,
+        -- Within 24 hours, not on the same calendar day: a first load that runs past midnight
+        -- is still one backfill.
+        f.first_loaded_at < {{ add_days('a.account_first_loaded_at', 1) }} as is_backfill,
         f.first_loaded_at
         > {{ add_days(dbt.dateadd('month', 1, 'f.billing_period'), late_days) }} as is_late
     from first_loads as f
