@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +32,19 @@ class DbtResult:
     output: str
 
 
+_PARSE_STATE: Path | None = None
+
+
+def _parse_state_dir() -> Path:
+    """This process's folder of dbt partial-parse states and warehouse links (one xdist worker
+    runs its dbt commands one at a time)."""
+    global _PARSE_STATE
+    if _PARSE_STATE is None:
+        _PARSE_STATE = Path(tempfile.mkdtemp(prefix="mlcost-test-dbt-"))
+        atexit.register(shutil.rmtree, _PARSE_STATE, ignore_errors=True)
+    return _PARSE_STATE
+
+
 def run_dbt(warehouse: Path, target_path: Path, args: list[str],
             reference_set: str = "default") -> DbtResult:
     """Run dbt against `warehouse` in a subprocess, as Dagster does, with the given reference
@@ -36,17 +52,49 @@ def run_dbt(warehouse: Path, target_path: Path, args: list[str],
 
     In process, dbt-duckdb keeps its connection open after the command, and DuckDB refuses a
     second connection with other settings from the same process.
+
+    dbt's partial-parse state hashes the profile, warehouse path included, so every new
+    warehouse (each test's own tmp path) cost a full parse (≈ 5 s). As `mlcost run` does
+    (lib/dbt_manifest.canonical_warehouse), dbt is pointed at one path per file name, here a
+    symlink to the real file (same name, so the same DuckDB catalog name in the SQL), and that
+    name's parse state is carried from one command to the next (dbt_models/ does not change
+    during a session, and dbt still re-checks every file's hash and reparses what changed).
     """
-    env = {**os.environ, "MLCOST_WAREHOUSE": str(warehouse),
+    state = _parse_state_dir()
+    link = state / warehouse.name
+    link.unlink(missing_ok=True)
+    link.symlink_to(warehouse.resolve())
+    # One state per file name, reference set and --vars: a change of either makes dbt parse
+    # again, and tests alternate them (a windowed build, then a full one).
+    variant = hashlib.sha256(repr((reference_set, args[args.index("--vars") + 1]
+                                   if "--vars" in args else None)).encode()).hexdigest()[:12]
+    saved = state / f"{warehouse.name}.{variant}.msgpack"
+    local = target_path / "partial_parse.msgpack"
+    if saved.exists() and not local.exists():
+        target_path.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(saved, local)
+    env = {**os.environ, "MLCOST_WAREHOUSE": str(link),
            "MLCOST_REFERENCE_SET": reference_set}
-    proc = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), *args, "--project-dir",
-         str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
-         "--target-path", str(target_path),
-         # Only tests whose every parent is selected: a FOCUS-only build must not run mart tests.
-         *(["--indirect-selection", "cautious"] if "--select" in args else [])],
-        env=env, capture_output=True, text=True, check=False,
-    )
+    try:
+        proc = subprocess.run(
+            [str(Path(sys.executable).parent / "dbt"), *args, "--project-dir",
+             str(settings.DBT_PROJECT_DIR), "--profiles-dir", str(settings.DBT_PROJECT_DIR),
+             "--target-path", str(target_path),
+             # Only tests whose every parent is selected: a FOCUS-only build must not run mart
+             # tests.
+             *(["--indirect-selection", "cautious"] if "--select" in args else [])],
+            env=env, capture_output=True, text=True, check=False,
+        )
+    finally:
+        link.unlink(missing_ok=True)
+        # DuckDB keeps its WAL beside the path it opened: a command that did not checkpoint
+        # leaves it here, and it belongs beside the real file (the next warehouse of this name
+        # must not replay it).
+        wal = link.with_name(link.name + ".wal")
+        if wal.exists():
+            os.replace(wal, warehouse.resolve().with_name(warehouse.name + ".wal"))
+    if local.exists():
+        shutil.copyfile(local, saved)
     return DbtResult(proc.returncode == 0, proc.stdout + proc.stderr)
 
 
@@ -87,19 +135,38 @@ def _restore_environ():
 
 
 # Files whose tests share a session fixture run on one xdist worker, so `make test -n 2` builds
-# each demo warehouse once; every other file is its own group (its module fixtures built once).
+# each demo warehouse once (session fixtures are per worker: a file of the group on the other
+# worker would build its own); every other file is its own group (its module fixtures built
+# once).
 SHARED_FIXTURE_GROUPS = {
     "tests.test_pinned_demo": "pinned_demo", "tests.test_analyst_guide": "pinned_demo",
     "tests.test_forecast_cli": "pinned_demo", "tests.test_forecast_engine": "pinned_demo",
     "tests.test_review_sections": "pinned_demo", "tests.test_evidence_pages": "pinned_demo",
+    # every user of the `demo` fixture
     "tests.test_attribution": "small_demo", "tests.test_waste": "small_demo",
     "tests.test_orchestration": "small_demo", "tests.test_waste_truth": "small_demo",
     "tests.test_focus_allocated": "small_demo", "tests.test_recommendations": "small_demo",
+    "tests.test_review_marts": "small_demo", "tests.test_unit_costs": "small_demo",
+    "tests.test_mlflow_runs": "small_demo", "tests.test_report": "small_demo",
+    "tests.test_whatif": "small_demo",
 }
 
 
-# The longest groups start first, so neither worker is left with one of them at the end.
-SLOW_FIRST = ("tests.test_run_lifecycle", "pinned_demo", "tests.test_cli")
+# The longest groups first, longest first (measured, `--durations`): each worker takes the next
+# group when it is nearly done, so the last to start are short and both workers end together.
+SLOW_FIRST = ("small_demo", "pinned_demo", "tests.test_run_lifecycle", "tests.test_cli",
+              "tests.test_held_back_slices", "tests.test_first_hour",
+              "tests.test_focus_real_samples", "tests.test_attribution_open_world",
+              "tests.test_focus_rules", "tests.test_anomalies_demo", "tests.test_deploy",
+              "tests.test_dbt_worker", "tests.test_generate",
+              "tests.test_focus_rules_gcp_azure_oci", "tests.test_security")
+
+
+def pytest_configure(config):
+    # xdist (≥ 3.6) reorders groups by their number of tests by default, which would undo
+    # SLOW_FIRST: keep the collection order.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
 
 
 @pytest.hookimpl(tryfirst=True)
