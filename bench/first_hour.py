@@ -30,7 +30,7 @@ DEFAULT_SAMPLE = "oci/cost_report_csv_native/reports_cost-csv_0000000030000269.c
 REAL = ROOT / "tests" / "fixtures" / "real"
 
 
-def _backdate(folder: Path, seconds_ago: float) -> None:
+def backdate(folder: Path, seconds_ago: float) -> None:
     """Deliveries older than the loader's settle time (MLCOST_SETTLE_SECONDS, 10 s): a real
     daily run finds files delivered hours ago, not seconds, and a young file would be left
     for a later run (and would keep the no-op from being recorded)."""
@@ -97,7 +97,7 @@ def first_run(work: Path, logs: Path) -> dict:
     landing = work / "landing"
     landing.mkdir(parents=True)
     shutil.copy2(sample, landing / sample.name)
-    _backdate(landing, 3600)
+    backdate(landing, 3600)
     wh = work / "warehouse.duckdb"
     env = _env(work)
     out = {"sample": {"path": f"tests/fixtures/real/{rel}", "rows": None}}
@@ -124,7 +124,7 @@ def demo_daily(work: Path, logs: Path) -> dict:
     out: dict = {"last_day": last_day.isoformat(), "day_cut": cut}
     if not cut["ok"]:
         return out
-    _backdate(landing, 2 * 3600)  # yesterday's deliveries
+    backdate(landing, 2 * 3600)  # yesterday's deliveries
     wh = work / "warehouse.duckdb"
     env = _env(work)
     out["full_build"] = _annotate(measure("fh-demo-full-build", _run_cmd(

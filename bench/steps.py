@@ -62,9 +62,11 @@ def cmd_ingest(a) -> None:
     with connection(Path(a.warehouse)) as con:
         result = ingest_landing(con, Path(a.landing))
     loaded = result.by_status("loaded")
+    waiting = result.by_status("waiting")
     _emit(seconds=time.perf_counter() - t, rows=sum(o.rows for o in loaded), files=len(loaded),
-          errors=result.errors)
-    if result.errors:
+          errors=result.errors, waiting=len(waiting))
+    # A step that loaded nothing measured nothing: fail it rather than report its time.
+    if result.errors or waiting or not loaded:
         sys.exit(2)
 
 
