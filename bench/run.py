@@ -327,13 +327,16 @@ def merge(paths: list[str]) -> int:
     from runs that measured different parts, e.g. scales and the fixed groups in parallel."""
     runs = [json.loads(Path(p).read_text()) for p in paths]
     out = {**runs[0], "scales": [], "notes": [], "merged_from": [Path(p).name for p in paths]}
+    scales: dict[str, dict] = {}
     for r in runs:
-        # each part keeps the stamp of the run that measured it (the targets table shows it)
-        out["scales"] += [{"run": r["started_at"], **s} for s in r.get("scales", [])]
+        # each part keeps the stamp of the run that measured it (the targets table shows it);
+        # a scale measured again by a later run (the arguments are oldest first) replaces it
+        scales.update({s["scale"]: {"run": r["started_at"], **s} for s in r.get("scales", [])})
         out["notes"] += r.get("notes", [])
         for k in ("forecast", "demo", "incremental", "first_hour"):
             if k in r:
                 out[k] = {"run": r["started_at"], **r[k]} if k == "first_hour" else r[k]
+    out["scales"] = list(scales.values())
     m = out["machine"]
     m["loadavg_at_start"] = [r["machine"]["loadavg_at_start"] for r in runs]
     m["loadavg_at_end"] = [r["machine"].get("loadavg_at_end") for r in runs]
