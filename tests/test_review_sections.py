@@ -345,7 +345,10 @@ def test_data_quality_flags_what_went_wrong(review, scratch):
         after = _dq(c)
     late = after[("2026Q3", "aws", "late_deliveries")]
     assert late["status"] == "warn" and late["value"] == 1
-    assert after[("2026Q2", "aws", "late_deliveries")]["value"] == 0  # the backfill's June
+    # The backfill's June: one more slice checked in 2026Q2, none of them late.
+    june, june_before = (d[("2026Q2", "aws", "late_deliveries")] for d in (after, before))
+    assert june["value"] == june_before["value"] == 0 and june["status"] == "ok"
+    assert june["checked_rows"] == june_before["checked_rows"] + 1
     assert "late-acct 2026-08-01 first loaded 2026-09-20" in late["detail"]
     quarantined = after[("2026Q3", "aws", "quarantined_files")]
     assert quarantined["value"] == before[("2026Q3", "aws", "quarantined_files")]["value"] + 1
@@ -359,4 +362,5 @@ def test_data_quality_flags_what_went_wrong(review, scratch):
     # the other quarters and checks did not move
     moved = {k for k in after if after[k] != before.get(k)}
     assert moved == {("2026Q3", "aws", "late_deliveries"), ("2026Q3", "aws", "quarantined_files"),
-                     ("2026Q3", "aws", "redeliveries"), ("2026Q3", "gcp", "reconciliation")}
+                     ("2026Q3", "aws", "redeliveries"), ("2026Q3", "gcp", "reconciliation"),
+                     ("2026Q2", "aws", "late_deliveries")}
